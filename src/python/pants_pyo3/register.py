@@ -1,0 +1,17 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""Build Rust crates into PyO3 extension modules for Python targets."""
+
+from __future__ import annotations
+
+from pants_pyo3 import consumers, rules as build_rules, toolchain
+from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
+
+
+def rules():
+    return [*build_rules.rules(), *toolchain.rules(), *consumers.rules()]
+
+
+def target_types():
+    return [CargoCrateTarget, Pyo3ExtensionTarget]

@@ -1,0 +1,218 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""Finding the Rust toolchain and the Python interpreters extensions are built for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
+from pants.core.util_rules.system_binaries import (
+    BinaryNotFoundError,
+    BinaryPathRequest,
+    BinaryPaths,
+    BinaryPathTest,
+)
+from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
+from pants.engine.process import Process, ProcessCacheScope, ProcessResult
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.logging import LogLevel
+from pants.util.strutil import softwrap
+
+from pants_pyo3.subsystems import Pyo3Subsystem
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RustToolchain:
+    """The cargo/rustc pair builds run with, identified by `rustc -vV`."""
+
+    cargo: str
+    rustc: str
+    # Directories builds get as PATH: the toolchain's and the linker's.
+    path: tuple[str, ...]
+    # The full `rustc -vV` output: part of every build's cache key.
+    version_info: str
+    host: str
+    sysroot: str
+
+    @property
+    def release(self) -> str:
+        for line in self.version_info.splitlines():
+            if line.startswith("release:"):
+                return line.split(":", 1)[1].strip()
+        return "unknown"
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"{self.sysroot}\n{self.version_info}".encode()).hexdigest()
+
+    def installed_targets(self) -> tuple[str, ...]:
+        """The target triples whose standard library is in the sysroot."""
+        lib = os.path.join(self.sysroot, "lib", "rustlib")
+        try:
+            names = os.listdir(lib)
+        except OSError:
+            return ()
+        return tuple(
+            sorted(n for n in names if os.path.isdir(os.path.join(lib, n, "lib")))
+        )
+
+
+class RustToolchainNotFoundError(BinaryNotFoundError):
+    pass
+
+
+_ENV_FOR_RUSTUP = ("HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_HOME")
+
+
+@rule(desc="Find the Rust toolchain", level=LogLevel.DEBUG)
+async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
+    env = await Get(EnvironmentVars, EnvironmentVarsRequest(["PATH", *_ENV_FOR_RUSTUP]))
+    search_path = pyo3.expanded_search_paths(env.get("PATH"))
+    rustup_env = {k: v for k, v in env.items() if k in _ENV_FOR_RUSTUP}
+
+    def request(name: str) -> BinaryPathRequest:
+        return BinaryPathRequest(
+            binary_name=name,
+            search_path=search_path,
+            test=BinaryPathTest(args=["--version"]),
+        )
+
+    cargo_req = request("cargo")
+    rustc_req = request("rustc")
+    cc_req = request("cc")
+    cargo_paths, rustc_paths, cc_paths = await MultiGet(
+        Get(BinaryPaths, BinaryPathRequest, cargo_req),
+        Get(BinaryPaths, BinaryPathRequest, rustc_req),
+        Get(BinaryPaths, BinaryPathRequest, cc_req),
+    )
+    for req, paths, what, how in (
+        (cargo_req, cargo_paths, "build PyO3 extensions", "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install cargo`)"),
+        (rustc_req, rustc_paths, "build PyO3 extensions", "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install rustc`)"),
+        (cc_req, cc_paths, "link PyO3 extensions", "Install a C toolchain (e.g. `apt-get install gcc`)"),
+    ):
+        if paths.first_path is None:
+            raise RustToolchainNotFoundError.from_request(
+                req,
+                rationale=what,
+                alternative_solution=softwrap(
+                    f"""
+                    {how}, or point `[{Pyo3Subsystem.options_scope}].search_paths` at the
+                    directory that holds `{req.binary_name}`.
+                    """
+                ),
+            )
+    assert cargo_paths.first_path and rustc_paths.first_path and cc_paths.first_path
+
+    # Run uncached (once per Pants run): a toolchain upgraded in place must never be answered with
+    # the old one's results.
+    probe = await Get(
+        ProcessResult,
+        Process(
+            argv=(
+                "/bin/sh",
+                "-c",
+                '"$1" -vV && printf "sysroot: " && "$1" --print sysroot',
+                "probe",
+                rustc_paths.first_path.path,
+            ),
+            env=rustup_env,
+            description="Identify the Rust toolchain (rustc -vV)",
+            level=LogLevel.DEBUG,
+            cache_scope=ProcessCacheScope.PER_SESSION,
+        ),
+    )
+    lines = probe.stdout.decode().strip().splitlines()
+    info = dict(line.split(": ", 1) for line in lines if ": " in line)
+    sysroot = info.pop("sysroot")
+    version_info = "\n".join(line for line in lines if not line.startswith("sysroot: "))
+    # Call the toolchain's own binaries, not rustup's proxies, so builds need no rustup state and
+    # the toolchain identified above is the one that runs.
+    sysroot_bin = os.path.join(sysroot, "bin")
+    cargo = os.path.join(sysroot_bin, "cargo")
+    if not os.path.exists(cargo):
+        cargo = cargo_paths.first_path.path
+    rustc = os.path.join(sysroot_bin, "rustc")
+    if not os.path.exists(rustc):
+        rustc = rustc_paths.first_path.path
+    path = tuple(
+        dict.fromkeys(
+            [sysroot_bin, os.path.dirname(cargo), os.path.dirname(cc_paths.first_path.path)]
+        )
+    )
+    return RustToolchain(
+        cargo=cargo,
+        rustc=rustc,
+        path=path,
+        version_info=version_info,
+        host=info.get("host", "unknown"),
+        sysroot=sysroot,
+    )
+
+
+@dataclass(frozen=True)
+class Pyo3InterpreterRequest:
+    interpreter_constraints: InterpreterConstraints
+
+
+@dataclass(frozen=True)
+class Pyo3Interpreter:
+    """A Python interpreter selected for some interpreter constraints, with what a build needs."""
+
+    executable: PythonExecutable
+    major: int
+    minor: int
+    implementation: str
+    ext_suffix: str
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def tag(self) -> str:
+        """The wheel interpreter tag, e.g. `cp311`."""
+        prefix = "cp" if self.implementation == "cpython" else self.implementation[:2]
+        return f"{prefix}{self.major}{self.minor}"
+
+
+_INTERPRETER_PROBE = (
+    "import json, sys, sysconfig; print(json.dumps({"
+    "'version': list(sys.version_info[:2]), 'implementation': sys.implementation.name, "
+    "'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX')}))"
+)
+
+
+@rule(desc="Identify a Python interpreter for a PyO3 build", level=LogLevel.DEBUG)
+async def identify_interpreter(request: Pyo3InterpreterRequest) -> Pyo3Interpreter:
+    python = await Get(PythonExecutable, InterpreterConstraints, request.interpreter_constraints)
+    result = await Get(
+        ProcessResult,
+        Process(
+            argv=(python.path, "-c", _INTERPRETER_PROBE),
+            # The interpreter's hash keys the cache, so a rebuilt interpreter is probed again.
+            env={"__PANTS_PYO3_PYTHON_FINGERPRINT": python.fingerprint or ""},
+            description=f"Identify Python interpreter {python.path}",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    info = json.loads(result.stdout)
+    return Pyo3Interpreter(
+        executable=python,
+        major=info["version"][0],
+        minor=info["version"][1],
+        implementation=info["implementation"],
+        ext_suffix=info["ext_suffix"],
+    )
+
+
+def rules():
+    return collect_rules()
