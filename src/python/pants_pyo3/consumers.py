@@ -51,16 +51,27 @@ def _extensions(targets: Iterable[Target]) -> tuple[Target, ...]:
     return tuple(t for t in targets if t.has_field(Pyo3ModuleNameField))
 
 
-async def _check_consumer(
-    consumer: Address,
-    what: str,
-    interpreter_constraints: InterpreterConstraints,
-    extensions: tuple[Target, ...],
-) -> tuple[BuiltPyo3Extension, ...]:
-    """Build the extensions and check that `consumer` runs an interpreter that can import them."""
-    consumer_python = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(interpreter_constraints))
+@dataclass(frozen=True)
+class Pyo3ConsumerCheckRequest:
+    """Check that a Python target runs an interpreter that can import the extensions it uses."""
+
+    consumer: Address
+    # How the consumer is named to users, e.g. "test" or "python_distribution".
+    what: str
+    interpreter_constraints: InterpreterConstraints
+    extensions: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class CheckedPyo3Extensions:
+    built: tuple[BuiltPyo3Extension, ...]
+
+
+@rule(desc="Check the interpreter of a consumer of PyO3 extensions", level=LogLevel.DEBUG)
+async def check_consumer_interpreter(request: Pyo3ConsumerCheckRequest) -> CheckedPyo3Extensions:
+    consumer_python = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(request.interpreter_constraints))
     built = await MultiGet(
-        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(t)) for t in extensions
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(t)) for t in request.extensions
     )
     for ext in built:
         if ext.abi3_floor:
@@ -73,17 +84,17 @@ async def _check_consumer(
             raise Pyo3InterpreterMismatchError(
                 softwrap(
                     f"""
-                    The {what} {consumer} runs under {consumer_python.implementation}
-                    {consumer_python.version} ({consumer_python.executable.path}), but the
-                    `{Pyo3ExtensionTarget.alias}` target {ext.address} it depends on was built for
-                    {built_for}, so the module would not import. Give both the same
-                    `{Pyo3InterpreterConstraintsField.alias}` (the extension's are currently
-                    {ext.interpreter_constraints}; the
-                    consumer's, merged with its dependencies', are {interpreter_constraints}).
+                    The {request.what} {request.consumer} runs under
+                    {consumer_python.implementation} {consumer_python.version}
+                    ({consumer_python.executable.path}), but the `{Pyo3ExtensionTarget.alias}` target
+                    {ext.address} it depends on was built for {built_for}, so the module would not
+                    import. Give both the same `{Pyo3InterpreterConstraintsField.alias}` (the
+                    extension's are currently {ext.interpreter_constraints}; the consumer's, merged
+                    with its dependencies', are {request.interpreter_constraints}).
                     """
                 )
             )
-    return built
+    return CheckedPyo3Extensions(tuple(built))
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,10 @@ async def check_pytest_interpreter(
     if extensions:
         ics = InterpreterConstraints.create_from_targets(transitive.closure, python_setup)
         assert ics is not None, "a python_tests target has interpreter constraints"
-        await _check_consumer(request.target.address, "test", ics, extensions)
+        await Get(
+            CheckedPyo3Extensions,
+            Pyo3ConsumerCheckRequest(request.target.address, "test", ics, extensions),
+        )
     return PytestPluginSetup(EMPTY_DIGEST)
 
 
@@ -120,7 +134,12 @@ async def pyo3_dist_build_environment(request: Pyo3DistBuildEnvironmentRequest) 
     if not extensions:
         return DistBuildEnvironment((), EMPTY_DIGEST)
     dist = next(t.address for t in targets if t.has_field(PythonProvidesField))
-    built = await _check_consumer(dist, "python_distribution", request.interpreter_constraints, extensions)
+    checked = await Get(
+        CheckedPyo3Extensions,
+        Pyo3ConsumerCheckRequest(
+            dist, "python_distribution", request.interpreter_constraints, extensions
+        ),
+    )
     backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
     assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
     requires = ", ".join(f'"{r}"' for r in _BUILD_REQUIREMENTS)
@@ -131,7 +150,7 @@ async def pyo3_dist_build_environment(request: Pyo3DistBuildEnvironmentRequest) 
             f'[build-system]\nrequires = [{requires}]\nbuild-backend = "{_BACKEND_MODULE}"\n'.encode(),
         ),
     ]
-    floors = {b.abi3_floor for b in built}
+    floors = {b.abi3_floor for b in checked.built}
     if None not in floors:
         # Every module uses the stable ABI: the wheel is `cpXY-abi3-<platform>` for the highest floor.
         major, minor = max(f for f in floors if f)

@@ -100,7 +100,7 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
         (cc_req, cc_paths, "link PyO3 extensions", "Install a C toolchain (e.g. `apt-get install gcc`)"),
     ):
         if paths.first_path is None:
-            raise RustToolchainNotFoundError.from_request(
+            error = BinaryNotFoundError.from_request(
                 req,
                 rationale=what,
                 alternative_solution=softwrap(
@@ -110,6 +110,7 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
                     """
                 ),
             )
+            raise RustToolchainNotFoundError(str(error))
     assert cargo_paths.first_path and rustc_paths.first_path and cc_paths.first_path
 
     # Run uncached (once per Pants run): a toolchain upgraded in place must never be answered with

@@ -1,0 +1,259 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from pants.backend.python import register as python_register
+from pants.core import register as core_register
+from pants.backend.python.target_types import PythonSourcesGeneratorTarget, PythonTestsGeneratorTarget
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.engine.addresses import Address, Addresses
+from pants.engine.internals.parametrize import Parametrize
+from pants.engine.target import Dependencies, DependenciesRequest
+from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
+
+from pants_pyo3 import register
+from pants_pyo3.consumers import CheckedPyo3Extensions, Pyo3ConsumerCheckRequest
+from pants_pyo3.rules import (
+    BuiltPyo3Extension,
+    Pyo3BuildError,
+    Pyo3ExtensionBuildRequest,
+    Pyo3ExtensionError,
+    Pyo3InterpreterMismatchError,
+)
+from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
+from pants_pyo3.testutil import crate_files, find_interpreter
+from pants_pyo3.toolchain import RustToolchainNotFoundError
+
+_PEX_ENV = ("PANTS_PEX_CLI_VERSION", "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_PEX_CLI_KNOWN_VERSIONS", "PANTS_CA_CERTS_PATH")
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    rule_runner = RuleRunner(
+        rules=[
+            *core_register.rules(),
+            *python_register.rules(),
+            *register.rules(),
+            QueryRule(BuiltPyo3Extension, [Pyo3ExtensionBuildRequest]),
+            QueryRule(Addresses, [DependenciesRequest]),
+            QueryRule(CheckedPyo3Extensions, [Pyo3ConsumerCheckRequest]),
+        ],
+        target_types=[
+            *core_register.target_types(),
+            *python_register.target_types(),
+            *register.target_types(),
+        ],
+        objects={"parametrize": Parametrize, **python_register.build_file_aliases().objects},
+    )
+    set_options(rule_runner)
+    return rule_runner
+
+
+def set_options(rule_runner: RuleRunner, *extra: str) -> None:
+    home = os.environ["HOME"]
+    rule_runner.set_options(
+        [
+            "--source-root-patterns=['/src/python', '/src/rust']",
+            "--python-interpreter-constraints=['CPython==3.11.*']",
+            "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
+            # Share cargo's registry and target dir with every other build on this machine.
+            f"--named-caches-dir={home}/.cache/pants/named_caches",
+            *extra,
+        ],
+        env={k: os.environ[k] for k in _PEX_ENV if k in os.environ},
+        env_inherit={"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"},
+    )
+
+
+def write_repo(rule_runner: RuleRunner, ext_build: str | None = None, **crate_kwargs) -> None:
+    rule_runner.write_files(
+        {
+            **crate_files("src/rust/demo", **crate_kwargs),
+            "src/python/demo/__init__.py": "from demo._native import add\n",
+            "src/python/demo/BUILD": ext_build
+            or dedent(
+                """\
+                python_sources()
+                pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")
+                """
+            ),
+        }
+    )
+
+
+def build(rule_runner: RuleRunner, address: Address = Address("src/python/demo", target_name="native")) -> BuiltPyo3Extension:
+    tgt = rule_runner.get_target(address)
+    return rule_runner.request(BuiltPyo3Extension, [Pyo3ExtensionBuildRequest(tgt)])
+
+
+def test_builds_module_into_its_package(rule_runner: RuleRunner, tmp_path: Path) -> None:
+    write_repo(rule_runner)
+    built = build(rule_runner)
+    rule_runner.write_digest(built.digest, path_prefix="out")
+    so = Path(rule_runner.build_root, "out/src/python/demo") / f"_native{built.interpreter.ext_suffix}"
+    assert so.is_file(), sorted(Path(rule_runner.build_root, "out").rglob("*"))
+    assert built.interpreter.version == "3.11"
+    assert built.abi3_floor is None
+    # The module really imports under the interpreter it was built for.
+    pkg = tmp_path / "demo"
+    pkg.mkdir()
+    (pkg / so.name).write_bytes(so.read_bytes())
+    out = subprocess.run(
+        [find_interpreter("3.11"), "-c", "import demo._native as m; print(m.add(40, 2))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "42"
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    [
+        pytest.param("my-ext._native", id="dash"),
+        pytest.param("../evil._native", id="path-traversal"),
+        pytest.param("demo.._native", id="empty-segment"),
+        pytest.param("1demo._native", id="leading-digit"),
+        pytest.param("demo/_native", id="slash"),
+    ],
+)
+def test_rejects_bad_module_name(rule_runner: RuleRunner, module_name: str) -> None:
+    write_repo(
+        rule_runner,
+        ext_build=f'pyo3_extension(name="native", crate="src/rust/demo", module_name="{module_name}")\n',
+    )
+    with pytest.raises(Exception) as exc:
+        rule_runner.get_target(Address("src/python/demo", target_name="native"))
+    message = str(exc.value)
+    assert "src/python/demo:native" in message
+    assert "must be a dotted Python module name" in message
+
+
+def test_missing_cargo_toml(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner)
+    os.unlink(Path(rule_runner.build_root, "src/rust/demo/Cargo.toml"))
+    with engine_error(Pyo3ExtensionError, contains="has no `src/rust/demo/Cargo.toml` among its sources"):
+        build(rule_runner)
+
+
+def test_unparsable_cargo_toml(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner)
+    rule_runner.write_files({"src/rust/demo/Cargo.toml": "[package\nname = 'demo'\n"})
+    with engine_error(Pyo3ExtensionError, contains="`src/rust/demo/Cargo.toml` is not valid TOML"):
+        build(rule_runner)
+
+
+def test_crate_type_without_cdylib(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, crate_type='["rlib"]')
+    with engine_error(Pyo3ExtensionError, contains='Add `crate-type = ["cdylib"]`'):
+        build(rule_runner)
+
+
+def test_crate_field_must_name_a_cargo_crate(rule_runner: RuleRunner) -> None:
+    write_repo(
+        rule_runner,
+        ext_build=dedent(
+            """\
+            python_sources()
+            pyo3_extension(name="native", crate=":demo", module_name="demo._native")
+            """
+        ),
+    )
+    with engine_error(Pyo3ExtensionError, contains="must name a `cargo_crate` target"):
+        build(rule_runner)
+
+
+def test_missing_pyinit_symbol(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, pymodule="wrong_name")
+    with engine_error(Pyo3BuildError, contains="does not export `PyInit__native`") as _:
+        build(rule_runner)
+
+
+def test_missing_pyinit_symbol_names_the_fix(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, pymodule="wrong_name")
+    with engine_error(Pyo3BuildError, contains="Name the crate's `#[pymodule]` function `_native`"):
+        build(rule_runner)
+
+
+def test_compile_error_shows_cargo_diagnostics(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, body='fn add(a: i64, b: i64) -> i64 {\n    "not a number"\n}')
+    with engine_error(Pyo3BuildError, contains="mismatched types"):
+        build(rule_runner)
+
+
+def test_cargo_not_found(rule_runner: RuleRunner, tmp_path: Path) -> None:
+    write_repo(rule_runner)
+    set_options(rule_runner, f"--pyo3-search-paths=['{tmp_path}']")
+    with engine_error(RustToolchainNotFoundError, contains="[pyo3].search_paths"):
+        build(rule_runner)
+
+
+def test_two_extensions_claiming_one_module(rule_runner: RuleRunner) -> None:
+    write_repo(
+        rule_runner,
+        ext_build=dedent(
+            """\
+            python_sources()
+            pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")
+            pyo3_extension(name="again", crate="src/rust/demo", module_name="demo._native")
+            """
+        ),
+    )
+    with engine_error(Pyo3ExtensionError, contains="all claim the Python module `demo._native`"):
+        build(rule_runner)
+
+
+def test_import_infers_dependency_on_extension(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner)
+    tgt = rule_runner.get_target(Address("src/python/demo", relative_file_path="__init__.py"))
+    deps = rule_runner.request(Addresses, [DependenciesRequest(tgt[Dependencies])])
+    assert Address("src/python/demo", target_name="native") in deps
+
+
+def check_consumer(rule_runner: RuleRunner, constraints: str) -> CheckedPyo3Extensions:
+    ext = rule_runner.get_target(Address("src/python/demo", target_name="native"))
+    request = Pyo3ConsumerCheckRequest(
+        Address("src/python/demo", target_name="tests"),
+        "test",
+        InterpreterConstraints([constraints]),
+        (ext,),
+    )
+    return rule_runner.request(CheckedPyo3Extensions, [request])
+
+
+def test_consumer_under_another_interpreter_is_rejected(rule_runner: RuleRunner) -> None:
+    find_interpreter("3.10")
+    write_repo(
+        rule_runner,
+        ext_build=dedent(
+            """\
+            python_sources()
+            pyo3_extension(
+                name="native",
+                crate="src/rust/demo",
+                module_name="demo._native",
+                interpreter_constraints=[">=3.10,<3.12"],
+            )
+            """
+        ),
+    )
+    # Both select CPython 3.10 here, so this one is fine.
+    checked = check_consumer(rule_runner, "CPython>=3.10,<3.12")
+    assert [b.interpreter.version for b in checked.built] == ["3.10"]
+    # A consumer pinned to 3.11 would import a module built for 3.10: refused, with the fix.
+    with engine_error(Pyo3InterpreterMismatchError, contains="was built for cpython 3.10") as _:
+        check_consumer(rule_runner, "CPython==3.11.*")
+
+
+def test_mismatch_message_names_both_targets_and_the_fix(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner)
+    with engine_error(Pyo3InterpreterMismatchError, contains="Give both the same `interpreter_constraints`"):
+        check_consumer(rule_runner, "CPython==3.10.*")

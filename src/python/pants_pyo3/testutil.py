@@ -1,0 +1,190 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""Helpers for end-to-end tests: temporary repos that use this plugin, and real Pants runs in them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from textwrap import dedent
+from typing import Iterable, Mapping
+
+logger = logging.getLogger(__name__)
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+
+# What `./pants` detected on this machine, passed to the tests through `[test].extra_env_vars`.
+_PASSTHROUGH_ENV = (
+    "PATH",
+    "HOME",
+    "PYENV_ROOT",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "PANTS_PEX_CLI_VERSION",
+    "PANTS_PEX_CLI_URL_TEMPLATE",
+    "PANTS_PEX_CLI_KNOWN_VERSIONS",
+    "PANTS_CA_CERTS_PATH",
+    "PIP_CERT",
+)
+
+PYO3_REQUIREMENT = '"=0.29.3"'
+
+PANTS_TOML = """\
+[GLOBAL]
+pants_version = "2.17.1"
+pythonpath = ["%(buildroot)s/pants-plugins"]
+backend_packages = ["pants.backend.python", "pants.backend.experimental.python", "pants_pyo3"]
+ignore_warnings = ["DEPRECATED: Running Pants in an external Python interpreter"]
+
+[source]
+root_patterns = ["/src/python", "/src/rust"]
+
+[python]
+interpreter_constraints = ["CPython==3.11.*"]
+
+[python-infer]
+use_rust_parser = true
+
+[python-bootstrap]
+search_path = ["<PYENV>", "<PATH>"]
+
+[subprocess-environment]
+env_vars = ["PIP_CONFIG_FILE=/dev/null", "PIP_CERT"]
+
+[anonymous-telemetry]
+enabled = false
+"""
+
+
+def crate_files(
+    path: str,
+    *,
+    package: str = "demo",
+    lib_name: str = "_native",
+    pymodule: str = "_native",
+    body: str = 'fn add(a: i64, b: i64) -> i64 {\n    a + b\n}',
+    crate_type: str = '["cdylib"]',
+    features: str = "",
+    pyo3_features: str = '["extension-module"]',
+) -> dict[str, str]:
+    """A small PyO3 crate at `path` whose `#[pymodule]` exports `add` (or the given `body`)."""
+    functions = []
+    annotated = []
+    for line in body.splitlines():
+        if line.startswith("fn "):
+            functions.append(line[3:].split("(", 1)[0])
+            annotated.append("#[pyfunction]")
+        annotated.append(line)
+    registrations = "\n".join(f"    m.add_function(wrap_pyfunction!({f}, m)?)?;" for f in functions)
+    return {
+        f"{path}/BUILD": "cargo_crate()\n",
+        f"{path}/Cargo.toml": dedent(
+            f"""\
+            [package]
+            name = "{package}"
+            version = "0.1.0"
+            edition = "2021"
+
+            [lib]
+            name = "{lib_name}"
+            crate-type = {crate_type}
+
+            [dependencies]
+            pyo3 = {{ version = {PYO3_REQUIREMENT}, features = {pyo3_features} }}
+            {features}
+            """
+        ),
+        f"{path}/src/lib.rs": (
+            "use pyo3::prelude::*;\n\n"
+            + "\n".join(annotated)
+            + "\n\n"
+            "#[pymodule]\n"
+            f"fn {pymodule}(m: &Bound<'_, PyModule>) -> PyResult<()> {{\n{registrations}\n    Ok(())\n}}\n"
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class PantsResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def assert_success(self) -> "PantsResult":
+        assert self.exit_code == 0, f"Pants failed ({self.exit_code}):\n{self.stdout}\n{self.stderr}"
+        return self
+
+    def assert_failure(self) -> "PantsResult":
+        assert self.exit_code != 0, f"Pants succeeded unexpectedly:\n{self.stdout}\n{self.stderr}"
+        return self
+
+
+class TempRepo:
+    """A repo on disk with this plugin installed in-repo, as a user would have it."""
+
+    def __init__(self, root: Path, files: Mapping[str, str], pants_toml: str = PANTS_TOML) -> None:
+        self.root = root
+        shutil.copytree(PLUGIN_DIR, root / "pants-plugins" / "pants_pyo3", ignore=shutil.ignore_patterns("*_test.py", "__pycache__", "BUILD"))
+        self.write({"pants.toml": pants_toml, **files})
+
+    def write(self, files: Mapping[str, str]) -> None:
+        for rel, content in files.items():
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+
+    def pants(self, *args: str, extra_env: Mapping[str, str] | None = None, timeout: int = 900) -> PantsResult:
+        env = {k: os.environ[k] for k in _PASSTHROUGH_ENV if k in os.environ}
+        env.update(
+            LC_ALL="C.UTF-8",
+            PIP_CONFIG_FILE="/dev/null",
+            PYTHONPATH=os.pathsep.join(sys.path),
+            NO_SCIE_WARNING="1",
+            **(extra_env or {}),
+        )
+        argv = [
+            sys.executable,
+            "-m",
+            "pants",
+            "--no-pantsd",
+            "--no-dynamic-ui",
+            "--no-watch-filesystem",
+            # Keep this run's workdir inside the temp repo, so parallel tests don't share state.
+            f"--pants-workdir={self.root / '.pants.d'}",
+            *args,
+        ]
+        proc = subprocess.run(argv, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
+        return PantsResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def find_interpreter(version: str) -> str:
+    """The path of an installed CPython `version` (e.g. "3.11"), searched on pyenv and PATH."""
+    roots = [os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")]
+    for root in roots:
+        versions = Path(root, "versions")
+        if versions.is_dir():
+            for candidate in sorted(versions.glob(f"{version}.*/bin/python{version}"), reverse=True):
+                return str(candidate)
+    found = shutil.which(f"python{version}")
+    if found:
+        return found
+    raise AssertionError(f"No CPython {version} on this machine (pyenv or PATH).")
+
+
+def make_venv(python: str, path: Path) -> Path:
+    subprocess.run([python, "-m", "venv", str(path)], check=True)
+    return path / "bin" / "python"
+
+
+def pip_install(venv_python: Path, requirements: Iterable[str], *extra: str) -> None:
+    subprocess.run(
+        [str(venv_python), "-m", "pip", "install", "--quiet", "--no-input", *extra, *requirements],
+        check=True,
+        env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
+    )
