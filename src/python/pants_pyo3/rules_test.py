@@ -15,7 +15,7 @@ from pants.backend.python.target_types import PythonSourcesGeneratorTarget, Pyth
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address, Addresses
 from pants.engine.internals.parametrize import Parametrize
-from pants.engine.target import Dependencies, DependenciesRequest
+from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from pants_pyo3 import register
@@ -27,7 +27,7 @@ from pants_pyo3.rules import (
     Pyo3ExtensionError,
     Pyo3InterpreterMismatchError,
 )
-from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
+from pants_pyo3.target_types import Pyo3ModuleNameField
 from pants_pyo3.testutil import crate_files, find_interpreter
 from pants_pyo3.toolchain import RustToolchainNotFoundError
 
@@ -61,13 +61,16 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     rule_runner.set_options(
         [
             "--source-root-patterns=['/src/python', '/src/rust']",
-            "--python-interpreter-constraints=['CPython==3.11.*']",
             "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
             # Share cargo's registry and target dir with every other build on this machine.
             f"--named-caches-dir={home}/.cache/pants/named_caches",
             *extra,
         ],
-        env={k: os.environ[k] for k in _PEX_ENV if k in os.environ},
+        env={
+            # Through the environment, not a flag: a flag would override targets' own constraints.
+            "PANTS_PYTHON_INTERPRETER_CONSTRAINTS": "['CPython==3.11.*']",
+            **{k: os.environ[k] for k in _PEX_ENV if k in os.environ},
+        },
         env_inherit={"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"},
     )
 
@@ -123,18 +126,20 @@ def test_builds_module_into_its_package(rule_runner: RuleRunner, tmp_path: Path)
         pytest.param("demo.._native", id="empty-segment"),
         pytest.param("1demo._native", id="leading-digit"),
         pytest.param("demo/_native", id="slash"),
+        pytest.param("", id="empty"),
     ],
 )
-def test_rejects_bad_module_name(rule_runner: RuleRunner, module_name: str) -> None:
-    write_repo(
-        rule_runner,
-        ext_build=f'pyo3_extension(name="native", crate="src/rust/demo", module_name="{module_name}")\n',
-    )
-    with pytest.raises(Exception) as exc:
-        rule_runner.get_target(Address("src/python/demo", target_name="native"))
-    message = str(exc.value)
-    assert "src/python/demo:native" in message
-    assert "must be a dotted Python module name" in message
+def test_rejects_bad_module_name(module_name: str) -> None:
+    address = Address("src/python/demo", target_name="native")
+    with pytest.raises(InvalidFieldException) as exc:
+        Pyo3ModuleNameField.compute_value(module_name, address)
+    assert "src/python/demo:native" in str(exc.value)
+    assert "must be a dotted Python module name" in str(exc.value)
+
+
+def test_accepts_dotted_module_name() -> None:
+    address = Address("src/python/demo", target_name="native")
+    assert Pyo3ModuleNameField.compute_value("demo.sub._native", address) == "demo.sub._native"
 
 
 def test_missing_cargo_toml(rule_runner: RuleRunner) -> None:

@@ -14,8 +14,8 @@ It runs in the build chroot, on any CPython the plugin supports, with only setup
 import os
 import sysconfig
 
-from setuptools import build_meta as _setuptools_backend
-from setuptools.dist import Distribution
+from setuptools import build_meta as _setuptools_backend  # pants: no-infer-dep
+from setuptools.dist import Distribution  # pants: no-infer-dep
 
 Distribution.has_ext_modules = lambda self: True  # type: ignore[assignment]
 

@@ -1,0 +1,122 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""End to end: real Pants runs on a temporary repo, as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from pants_pyo3.testutil import TempRepo, crate_files, find_interpreter, make_venv, pip_install
+
+DEMO_FILES = {
+    **crate_files("src/rust/demo"),
+    "src/python/demo/__init__.py": "from demo._native import add\n\n__all__ = [\"add\"]\n",
+    "src/python/demo/demo_test.py": dedent(
+        """\
+        import demo
+
+
+        def test_add_runs_in_rust() -> None:
+            assert demo.add(2, 3) == 5
+            assert demo._native.__file__.endswith(".so")
+        """
+    ),
+    "src/python/demo/BUILD": dedent(
+        """\
+        python_sources()
+        python_tests(name="tests")
+        pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")
+        python_distribution(
+            name="dist",
+            dependencies=[":demo"],
+            provides=python_artifact(name="demo", version="0.1.0"),
+            sdist=False,
+        )
+        """
+    ),
+    "src/python/app/main.py": "from demo import add\n\nprint(f'answer={add(40, 2)}')\n",
+    "src/python/app/BUILD": 'python_sources(name="lib")\npex_binary(name="app", entry_point="main.py")\n',
+}
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> TempRepo:
+    repo = TempRepo(tmp_path_factory.mktemp("repo"), DEMO_FILES)
+    repo.pants("package", "::").assert_success()
+    return repo
+
+
+def test_wheel_is_platform_tagged_and_holds_the_module(packaged: TempRepo) -> None:
+    wheels = sorted((packaged.root / "dist").glob("demo-0.1.0-*.whl"))
+    assert [w.name for w in wheels] == ["demo-0.1.0-cp311-cp311-linux_x86_64.whl"]
+    with zipfile.ZipFile(wheels[0]) as zf:
+        names = set(zf.namelist())
+        wheel_metadata = zf.read("demo-0.1.0.dist-info/WHEEL").decode()
+    assert {"demo/__init__.py", "demo/_native.cpython-311-x86_64-linux-gnu.so"} <= names
+    # Nothing of the build machinery leaks into the wheel.
+    assert not any(n.endswith(("Cargo.toml", ".rs", "_pants_pyo3_backend.py")) for n in names)
+    assert "Root-Is-Purelib: false" in wheel_metadata
+    assert "Tag: cp311-cp311-linux_x86_64" in wheel_metadata
+
+
+def test_wheel_installs_into_a_fresh_venv_and_imports(packaged: TempRepo, tmp_path: Path) -> None:
+    python = make_venv(find_interpreter("3.11"), tmp_path / "venv")
+    (wheel,) = (packaged.root / "dist").glob("demo-0.1.0-*.whl")
+    pip_install(python, [str(wheel)], "--no-index")
+    out = subprocess.run(
+        [str(python), "-c", "import demo; print(demo.add(20, 22))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "42"
+
+
+def test_pex_runs_and_computes_in_rust(packaged: TempRepo) -> None:
+    pex = packaged.root / "dist" / "src.python.app" / "app.pex"
+    out = subprocess.run([str(pex)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "answer=42"
+
+
+def test_python_tests_import_the_freshly_built_module(packaged: TempRepo) -> None:
+    result = packaged.pants("test", "src/python/demo:tests").assert_success()
+    assert "src/python/demo/demo_test.py:tests succeeded" in result.stderr
+
+
+def test_failed_build_writes_nothing_to_dist(tmp_path: Path) -> None:
+    broken = crate_files("src/rust/broken", package="broken", body='fn add(a: i64) -> i64 {\n    a + "1"\n}')
+    repo = TempRepo(
+        tmp_path,
+        {
+            **DEMO_FILES,
+            **broken,
+            "src/python/broken/__init__.py": "from broken._native import add\n",
+            "src/python/broken/BUILD": dedent(
+                """\
+                python_sources()
+                pyo3_extension(name="native", crate="src/rust/broken", module_name="broken._native")
+                python_distribution(
+                    name="dist",
+                    dependencies=[":broken"],
+                    provides=python_artifact(name="broken", version="0.1.0"),
+                    sdist=False,
+                )
+                """
+            ),
+        },
+    )
+    result = repo.pants("package", "::").assert_failure()
+    # cargo's own diagnostic, the target and the fix are shown; no Python traceback.
+    assert "error[E0277]" in result.stderr, result.stderr
+    assert "src/python/broken:native" in result.stderr
+    assert "Fix the errors cargo reported above." in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr
+    # The good distribution was built too, but nothing was written: dist/ is all or nothing.
+    assert not (repo.root / "dist").exists() or not any((repo.root / "dist").iterdir())
