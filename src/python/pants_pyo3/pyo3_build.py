@@ -132,8 +132,9 @@ def main() -> None:
     env = dict(os.environ)
     # Absolute paths of the mirror and cargo's registry are remapped so they don't end up in the
     # binary (panic locations, debug info): the output doesn't depend on where the cache lives.
-    remaps = "--remap-path-prefix={}=/pyo3/src --remap-path-prefix={}=/pyo3/cargo".format(
-        mirror, cargo_home
+    remaps = " ".join(
+        "--remap-path-prefix={}={}".format(path, alias)
+        for path, alias in ((mirror, "/pyo3/src"), (cargo_home, "/pyo3/cargo"), (target_dir, "/pyo3/target"))
     )
     env.update(
         CARGO_HOME=cargo_home,

@@ -262,3 +262,23 @@ def test_mismatch_message_names_both_targets_and_the_fix(rule_runner: RuleRunner
     write_repo(rule_runner)
     with engine_error(Pyo3InterpreterMismatchError, contains="Give both the same `interpreter_constraints`"):
         check_consumer(rule_runner, "CPython==3.10.*")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("/etc/hostname", id="absolute"),
+        pytest.param("../../../../../outside.rs", id="relative-escaping"),
+    ],
+)
+def test_symlink_out_of_the_repo_is_refused(rule_runner: RuleRunner, target: str) -> None:
+    write_repo(rule_runner)
+    lib = Path(rule_runner.build_root, "src/rust/demo/src/lib.rs")
+    Path(rule_runner.build_root).parent.joinpath("outside.rs").write_text("fn stolen() {}\n")
+    lib.unlink()
+    os.symlink(target, lib)
+    with pytest.raises(Exception) as exc:
+        build(rule_runner)
+    message = str(exc.value)
+    assert "src/rust/demo" in message
+    assert "Absolute symlink" in message or "outside of the buildroot" in message

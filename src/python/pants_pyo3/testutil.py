@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -139,7 +140,24 @@ class TempRepo:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)
 
-    def pants(self, *args: str, extra_env: Mapping[str, str] | None = None, timeout: int = 900) -> PantsResult:
+    def pants(
+        self,
+        *args: str,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: int = 900,
+        pantsd: bool = False,
+    ) -> PantsResult:
+        proc = subprocess.run(
+            self.pants_argv(*args, pantsd=pantsd),
+            cwd=self.root,
+            env=self.pants_env(extra_env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return PantsResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def pants_env(self, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSTHROUGH_ENV if k in os.environ}
         env.update(
             LC_ALL="C.UTF-8",
@@ -148,19 +166,29 @@ class TempRepo:
             NO_SCIE_WARNING="1",
             **(extra_env or {}),
         )
-        argv = [
+        return env
+
+    def pants_argv(self, *args: str, pantsd: bool = False) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "pants",
-            "--no-pantsd",
+            *(["--pantsd"] if pantsd else ["--no-pantsd", "--no-watch-filesystem"]),
             "--no-dynamic-ui",
-            "--no-watch-filesystem",
-            # Keep this run's workdir inside the temp repo, so parallel tests don't share state.
+            # Keep this run's workdir and process cache inside the temp repo, so tests neither share
+            # state nor get answers cached by an earlier run of the suite. cargo's named cache is
+            # shared, so builds stay incremental.
             f"--pants-workdir={self.root / '.pants.d'}",
+            f"--local-store-dir={self.root / '.pants.store'}",
             *args,
         ]
-        proc = subprocess.run(argv, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
-        return PantsResult(proc.returncode, proc.stdout, proc.stderr)
+
+    def stop_pantsd(self) -> None:
+        for pid_file in self.root.glob(".pids/*/pantsd/pid"):
+            try:
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            except (ValueError, ProcessLookupError):
+                pass
 
 
 def find_interpreter(version: str) -> str:

@@ -19,6 +19,10 @@ from setuptools.dist import Distribution  # pants: no-infer-dep
 
 Distribution.has_ext_modules = lambda self: True  # type: ignore[assignment]
 
+# Same inputs, same bytes: `wheel` stamps every zip entry with this time instead of the files' mtimes
+# (which are the time Pants wrote the sandbox). 1980-01-01 is the earliest time a zip can hold.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
+
 get_requires_for_build_wheel = _setuptools_backend.get_requires_for_build_wheel
 get_requires_for_build_sdist = _setuptools_backend.get_requires_for_build_sdist
 prepare_metadata_for_build_wheel = _setuptools_backend.prepare_metadata_for_build_wheel
