@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, rules as build_rules, toolchain
+from pants_pyo3 import consumers, publish, rules as build_rules, toolchain
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
 def rules():
-    return [*build_rules.rules(), *toolchain.rules(), *consumers.rules()]
+    return [*build_rules.rules(), *toolchain.rules(), *consumers.rules(), *publish.rules()]
 
 
 def target_types():
