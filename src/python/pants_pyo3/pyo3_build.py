@@ -149,6 +149,20 @@ def main() -> None:
     with open(os.path.join(cache, ".build.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
+        # A cdylib's file name is its `[lib] name` alone (`lib_native.so`), so crates that share a
+        # name share that file in the shared target directory, and cargo reports it even when it
+        # skips a build as fresh, though another crate may have written it since. Cleaning this one
+        # package (not its dependencies) makes cargo write the file for this build, under the lock.
+        subprocess.run(
+            [
+                cfg["cargo"], "clean", "--manifest-path", manifest, "--package", cfg["package"],
+                "--profile", cfg["profile"], "--target", cfg["target_triple"],
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=os.path.dirname(manifest),
+        )
         proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, cwd=os.path.dirname(manifest))
         if proc.returncode != 0:
             fail(EXIT_CARGO_FAILED, "cargo exited with code {}.".format(proc.returncode))

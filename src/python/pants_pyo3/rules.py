@@ -268,6 +268,7 @@ async def build_pyo3_extension(
     config = {
         "address": str(tgt.address),
         "crate_dir": crate.address.spec_path,
+        "package": manifest.package_name,
         "files": sorted(sources.snapshot.files),
         "module_name": module_name,
         "profile": tgt[Pyo3ProfileField].value,
