@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, rules as build_rules, toolchain
+from pants_pyo3 import consumers, doctor, rules as build_rules, toolchain
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
 def rules():
-    return [*build_rules.rules(), *toolchain.rules(), *consumers.rules()]
+    return [
+        *build_rules.rules(),
+        *toolchain.rules(),
+        *consumers.rules(),
+        *doctor.rules(),
+    ]
 
 
 def target_types():
