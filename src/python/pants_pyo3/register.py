@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, doctor, rules as build_rules, toolchain
+from pants_pyo3 import consumers, doctor, rules as build_rules, toolchain, version_bump
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
@@ -15,6 +15,7 @@ def rules():
         *toolchain.rules(),
         *consumers.rules(),
         *doctor.rules(),
+        *version_bump.rules(),
     ]
 
 
