@@ -454,10 +454,10 @@ async def check_wheel_tooling(request: WheelToolingCheckRequest, pyo3: Pyo3Subsy
         if importable[module]:
             where.append(f"`{module}` importable by {', '.join(importable[module])}")
         if where:
-            return DoctorLine(True, f"{tool}: {'; '.join(where)}", required=False)
+            return DoctorLine(True, f"{tool} (optional): {'; '.join(where)}", required=False)
         return DoctorLine(
             False,
-            f"{tool}: not on `[{Pyo3Subsystem.options_scope}].search_paths` and `{module}` not importable",
+            f"{tool} (optional): not on `[{Pyo3Subsystem.options_scope}].search_paths` and `{module}` not importable",
             install,
             required=False,
         )

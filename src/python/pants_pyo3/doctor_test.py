@@ -65,9 +65,13 @@ def run_doctor(rule_runner: RuleRunner, *args: str, named_caches_dir: str | None
     )
 
 
-def test_host_build_is_all_checks(rule_runner: RuleRunner) -> None:
+def test_host_build_is_all_checks(rule_runner: RuleRunner, tmp_path: Path) -> None:
     write_repo(rule_runner)
-    result = run_doctor(rule_runner, "src/python/demo::")
+    # A `zig` on the search path is reported (informational).
+    zig = tmp_path / "zig"
+    zig.write_text("#!/bin/sh\necho 0.13.0\n")
+    zig.chmod(0o755)
+    result = run_doctor(rule_runner, f"--pyo3-search-paths=['<PATH>', '{tmp_path}']", "src/python/demo::")
     assert result.exit_code == 0, result.stdout + result.stderr
     out = result.stdout
     for expected in (
@@ -84,8 +88,9 @@ def test_host_build_is_all_checks(rule_runner: RuleRunner) -> None:
         "✓ 1 `pyo3_extension` build(s) can work.",
     ):
         assert expected in out, f"{expected!r} not in:\n{out}"
-    # zig/auditwheel are informational: present or not, they are reported and never fail the goal.
-    assert "zig: " in out and "auditwheel: " in out
+    assert f"✓ zig (optional): `zig` at {zig}" in out, out
+    # auditwheel is informational: present or not, it is reported and never fails the goal.
+    assert "auditwheel (optional): " in out
 
 
 def test_unmatched_interpreter_and_missing_triple_are_failures_with_fixes(rule_runner: RuleRunner) -> None:
