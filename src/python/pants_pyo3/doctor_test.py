@@ -110,13 +110,18 @@ def test_unmatched_interpreter_and_missing_triple_are_failures_with_fixes(rule_r
     assert "2 problem(s)" in result.stderr, result.stderr
 
 
-def test_crate_that_is_not_a_cdylib(rule_runner: RuleRunner) -> None:
+def test_missing_toolchain_and_unusable_crate_are_reported_not_raised(rule_runner: RuleRunner, tmp_path: Path) -> None:
     write_repo(rule_runner)
     rule_runner.write_files(crate_files("src/rust/demo", crate_type='["rlib"]'))
-    result = run_doctor(rule_runner, "src/python/demo::")
+    result = run_doctor(rule_runner, f"--pyo3-search-paths=['{tmp_path}']", "src/python/demo::")
     assert result.exit_code == 1
-    assert "✗ crate src/rust/demo:demo: src/rust/demo/Cargo.toml is unusable" in result.stdout
-    assert 'Add `crate-type = ["cdylib"]`' in result.stdout
+    out = result.stdout
+    assert "✗ cargo: not found" in out, out
+    assert "fix: Cannot find `cargo` on `['" in out and "[pyo3].search_paths" in out, out
+    assert "✗ crate src/rust/demo:demo: src/rust/demo/Cargo.toml is unusable" in out, out
+    assert 'Add `crate-type = ["cdylib"]`' in out, out
+    # The interpreter does not depend on the Rust toolchain: still checked.
+    assert "✓ Python for CPython==3.11.*" in out, out
 
 
 def test_cache_line(tmp_path: Path) -> None:
