@@ -5,12 +5,19 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, publish, rules as build_rules, toolchain
+from pants_pyo3 import consumers, doctor, publish, rules as build_rules, toolchain, version_bump
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
 def rules():
-    return [*build_rules.rules(), *toolchain.rules(), *consumers.rules(), *publish.rules()]
+    return [
+        *build_rules.rules(),
+        *toolchain.rules(),
+        *consumers.rules(),
+        *doctor.rules(),
+        *version_bump.rules(),
+        *publish.rules(),
+    ]
 
 
 def target_types():
