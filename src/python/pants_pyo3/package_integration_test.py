@@ -12,11 +12,10 @@ from textwrap import dedent
 
 import pytest
 
-from pants_pyo3.testutil import TempRepo, crate_files, find_interpreter, make_venv, pip_install
+from pants_pyo3.testutil import TempRepo, find_interpreter, make_venv, package_files, pip_install
 
 DEMO_FILES = {
-    **crate_files("src/rust/demo"),
-    "src/python/demo/__init__.py": "from demo._native import add\n\n__all__ = [\"add\"]\n",
+    **package_files("demo", extra_build='python_tests(name="tests")\n'),
     "src/python/demo/demo_test.py": dedent(
         """\
         import demo
@@ -25,19 +24,6 @@ DEMO_FILES = {
         def test_add_runs_in_rust() -> None:
             assert demo.add(2, 3) == 5
             assert demo._native.__file__.endswith(".so")
-        """
-    ),
-    "src/python/demo/BUILD": dedent(
-        """\
-        python_sources()
-        python_tests(name="tests")
-        pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")
-        python_distribution(
-            name="dist",
-            dependencies=[":demo"],
-            provides=python_artifact(name="demo", version="0.1.0"),
-            sdist=False,
-        )
         """
     ),
     "src/python/app/main.py": "from demo import add\n\nprint(f'answer={add(40, 2)}')\n",
@@ -91,27 +77,8 @@ def test_python_tests_import_the_freshly_built_module(packaged: TempRepo) -> Non
 
 
 def test_failed_build_writes_nothing_to_dist(tmp_path: Path) -> None:
-    broken = crate_files("src/rust/broken", package="broken", body='fn add(a: i64) -> i64 {\n    a + "1"\n}')
-    repo = TempRepo(
-        tmp_path,
-        {
-            **DEMO_FILES,
-            **broken,
-            "src/python/broken/__init__.py": "from broken._native import add\n",
-            "src/python/broken/BUILD": dedent(
-                """\
-                python_sources()
-                pyo3_extension(name="native", crate="src/rust/broken", module_name="broken._native")
-                python_distribution(
-                    name="dist",
-                    dependencies=[":broken"],
-                    provides=python_artifact(name="broken", version="0.1.0"),
-                    sdist=False,
-                )
-                """
-            ),
-        },
-    )
+    broken = package_files("broken", body='fn add(a: i64) -> i64 {\n    a + "1"\n}')
+    repo = TempRepo(tmp_path, {**DEMO_FILES, **broken})
     result = repo.pants("package", "::").assert_failure()
     # cargo's own diagnostic, the target and the fix are shown; no Python traceback.
     assert "error[E0277]" in result.stderr, result.stderr

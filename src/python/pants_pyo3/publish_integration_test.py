@@ -33,9 +33,9 @@ from pants_pyo3.testutil import (
     PANTS_TOML,
     PantsResult,
     TempRepo,
-    crate_files,
     find_interpreter,
     make_venv,
+    package_files,
     pip_install,
 )
 
@@ -58,23 +58,11 @@ TWINE_TOML = dedent(
 
 # `adder` is a PyO3 package (wheel only) that requires `addertools`, a pure-Python one (sdist and wheel).
 REPO_FILES = {
-    **crate_files("src/rust/adder", package="adder"),
-    "src/python/adder/__init__.py": "from adder._native import add\nfrom addertools import double\n",
-    "src/python/adder/BUILD": dedent(
-        """\
-        python_sources()
-
-        pyo3_extension(name="native", crate="src/rust/adder", module_name="adder._native")
-
-        python_distribution(
-            name="dist",
-            dependencies=[":adder", "src/python/addertools"],
-            provides=python_artifact(name="adder", version="0.1.0"),
-            generate_setup=True,
-            sdist=False,
-            repositories=["@local"],
-        )
-        """
+    **package_files(
+        "adder",
+        init="from adder._native import add\nfrom addertools import double\n",
+        dist_dependencies=["src/python/addertools"],
+        dist_fields='\n    repositories=["@local"],',
     ),
     "src/python/addertools/__init__.py": "def double(x):\n    return 2 * x\n",
     "src/python/addertools/BUILD": dedent(

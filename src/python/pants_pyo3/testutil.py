@@ -111,6 +111,35 @@ def crate_files(
     }
 
 
+def package_files(
+    name: str,
+    *,
+    init: str | None = None,
+    body: str = "fn add(a: i64, b: i64) -> i64 {\n    a + b\n}",
+    dist_dependencies: Iterable[str] = (),
+    extra_build: str = "",
+    dist_fields: str = "",
+) -> dict[str, str]:
+    """A PyO3 crate `src/rust/<name>` and a Python package `src/python/<name>` whose `_native`
+    module it builds, with a wheel-only `python_distribution(name="dist")`."""
+    deps = ", ".join(f'"{d}"' for d in (f":{name}", *dist_dependencies))
+    build = (
+        "python_sources()\n"
+        f'pyo3_extension(name="native", crate="src/rust/{name}", module_name="{name}._native")\n'
+        "python_distribution(\n"
+        '    name="dist",\n'
+        f"    dependencies=[{deps}],\n"
+        f'    provides=python_artifact(name="{name}", version="0.1.0"),\n'
+        f"    sdist=False,{dist_fields}\n"
+        ")\n"
+    )
+    return {
+        **crate_files(f"src/rust/{name}", package=name, body=body),
+        f"src/python/{name}/__init__.py": init or f"from {name}._native import add\n",
+        f"src/python/{name}/BUILD": build + extra_build,
+    }
+
+
 @dataclass(frozen=True)
 class PantsResult:
     exit_code: int

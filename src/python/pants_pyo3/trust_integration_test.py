@@ -20,27 +20,12 @@ from typing import Iterator
 
 import pytest
 
-from pants_pyo3.testutil import PANTS_TOML, PantsResult, TempRepo, crate_files, find_interpreter
+from pants_pyo3.testutil import PANTS_TOML, PantsResult, TempRepo, crate_files, find_interpreter, package_files
 
 ADDRESS = "src/python/demo:native"
 SO_NAME = "demo/_native.cpython-311-x86_64-linux-gnu.so"
 
-DEMO_FILES = {
-    **crate_files("src/rust/demo"),
-    "src/python/demo/__init__.py": "from demo._native import add\n",
-    "src/python/demo/BUILD": dedent(
-        """\
-        python_sources()
-        pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")
-        python_distribution(
-            name="dist",
-            dependencies=[":demo"],
-            provides=python_artifact(name="demo", version="0.1.0"),
-            sdist=False,
-        )
-        """
-    ),
-}
+DEMO_FILES = package_files("demo")
 
 
 def cargo_runs(result: PantsResult, address: str = ADDRESS) -> int:
@@ -208,7 +193,7 @@ def test_toolchain_change_rebuilds_and_switching_back_hits_the_cache(stale_repo:
 
 def test_concurrent_builds_sharing_caches_agree_with_a_lone_build(tmp_path: Path) -> None:
     # A crate of its own, so the shared cargo target dir really has work to do.
-    files = {**DEMO_FILES, **crate_files("src/rust/demo", body="fn add(a: i64, b: i64) -> i64 {\n    a + b + 0 * 7\n}")}
+    files = package_files("demo", body="fn add(a: i64, b: i64) -> i64 {\n    a + b + 0 * 7\n}")
     repos = [TempRepo(tmp_path / name, files) for name in ("one", "two", "lone")]
 
     def argv(repo: TempRepo) -> list[str]:
@@ -229,10 +214,7 @@ def test_concurrent_builds_sharing_caches_agree_with_a_lone_build(tmp_path: Path
 
 def test_killed_build_leaves_caches_usable(tmp_path: Path) -> None:
     # A profile of its own makes cargo rebuild pyo3 and friends, so there is time to kill it mid-build.
-    files = {
-        **DEMO_FILES,
-        **crate_files("src/rust/demo"),
-    }
+    files = dict(DEMO_FILES)
     files["src/rust/demo/Cargo.toml"] += f'\n[profile.interrupted{os.getpid()}x{int(time.time())}]\ninherits = "release"\n'
     profile = re.search(r"\[profile\.(\w+)\]", files["src/rust/demo/Cargo.toml"]).group(1)  # type: ignore[union-attr]
     files["src/python/demo/BUILD"] = files["src/python/demo/BUILD"].replace(
