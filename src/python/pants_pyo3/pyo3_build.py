@@ -98,6 +98,13 @@ def ext_suffix(abi3: bool) -> str:
     return suffix
 
 
+def interpreter_tag(abi3: bool) -> str:
+    """A name for the ABI of the interpreter running this script, e.g. `cpython-311-x86_64-linux-gnu`."""
+    suffix = ext_suffix(False)
+    tag = suffix.strip(".").rpartition(".")[0] or sys.implementation.cache_tag
+    return tag + ("-abi3" if abi3 else "")
+
+
 def main() -> None:
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
@@ -132,16 +139,22 @@ def main() -> None:
     env = dict(os.environ)
     # Absolute paths of the mirror and cargo's registry are remapped so they don't end up in the
     # binary (panic locations, debug info): the output doesn't depend on where the cache lives.
-    remaps = "--remap-path-prefix={}=/pyo3/src --remap-path-prefix={}=/pyo3/cargo".format(
+    rustflags = "--remap-path-prefix={}=/pyo3/src --remap-path-prefix={}=/pyo3/cargo".format(
         mirror, cargo_home
     )
+    # pyo3's crates are compiled for one interpreter (PYO3_PYTHON). In the shared target directory
+    # a build for another interpreter would overwrite them, so alternating interpreters recompiled
+    # pyo3 every time. An interpreter-specific `-C metadata` gives the target crates their own file
+    # names per interpreter ABI, so the builds for 3.9, 3.10, ... sit side by side; with `--target`
+    # RUSTFLAGS don't reach build scripts and proc macros (syn, pyo3-macros), which stay shared.
+    rustflags += " -Cmetadata=pants-pyo3-{}".format(interpreter_tag(cfg["abi3"]))
     env.update(
         CARGO_HOME=cargo_home,
         CARGO_TARGET_DIR=target_dir,
         PYO3_PYTHON=sys.executable,
         # pyo3 >= 0.29 reads this instead of its deprecated `extension-module` feature.
         PYO3_BUILD_EXTENSION_MODULE="1",
-        RUSTFLAGS=(env.get("RUSTFLAGS", "") + " " + remaps).strip(),
+        RUSTFLAGS=(env.get("RUSTFLAGS", "") + " " + rustflags).strip(),
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
 
