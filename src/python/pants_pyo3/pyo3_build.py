@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -98,6 +99,28 @@ def ext_suffix(abi3: bool) -> str:
     return suffix
 
 
+def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
+    """A `RUSTC_WRAPPER` that runs rustc (through `inner`, a user's wrapper, if any) with `extra_args`."""
+    words = [shlex.quote(a) for a in inner] + ['"$@"'] + [shlex.quote(a) for a in extra_args]
+    script = "#!/bin/sh\nexec {}\n".format(" ".join(words))
+    if os.path.isfile(path):
+        with open(path) as f:
+            if f.read() == script:
+                return
+    tmp = path + ".pyo3-tmp"
+    with open(tmp, "w") as f:
+        f.write(script)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+
+
+def interpreter_tag(abi3: bool) -> str:
+    """A name for the ABI of the interpreter running this script, e.g. `cpython-311-x86_64-linux-gnu`."""
+    suffix = ext_suffix(False)
+    tag = suffix.strip(".").rpartition(".")[0] or sys.implementation.cache_tag
+    return tag + ("-abi3" if abi3 else "")
+
+
 def main() -> None:
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
@@ -130,25 +153,39 @@ def main() -> None:
     argv += cfg["cargo_args"]
 
     env = dict(os.environ)
+    # pyo3's crates are compiled for one interpreter (PYO3_PYTHON). In the shared target directory a
+    # build for another interpreter would overwrite them, so alternating interpreters recompiled pyo3
+    # every time. An interpreter-specific `-C metadata` in RUSTFLAGS gives the target crates their own
+    # file names per interpreter ABI, so the builds for 3.9, 3.10, ... sit side by side. With
+    # `--target`, RUSTFLAGS don't reach build scripts and proc macros (syn, pyo3-macros): those stay
+    # shared.
+    rustflags = "-Cmetadata=pants-pyo3-{}".format(interpreter_tag(cfg["abi3"]))
     # Absolute paths of the mirror and cargo's registry are remapped so they don't end up in the
-    # binary (panic locations, debug info): the output doesn't depend on where the cache lives.
-    remaps = " ".join(
-        "--remap-path-prefix={}={}".format(path, alias)
-        for path, alias in ((mirror, "/pyo3/src"), (cargo_home, "/pyo3/cargo"), (target_dir, "/pyo3/target"))
-    )
+    # binary (panic locations, debug info): the output doesn't depend on where the cache lives. The
+    # remap is added by a rustc wrapper, not RUSTFLAGS: cargo leaves all of RUSTFLAGS out of its
+    # file names when they hold `--remap-path-prefix`, which would undo the `-C metadata` above.
+    remaps = [
+        "--remap-path-prefix={}=/pyo3/src".format(mirror),
+        "--remap-path-prefix={}=/pyo3/cargo".format(cargo_home),
+        "--remap-path-prefix={}=/pyo3/target".format(target_dir),
+    ]
+    wrapper = os.path.join(cache, "rustc-wrapper")
+    inner = [env["RUSTC_WRAPPER"]] if env.get("RUSTC_WRAPPER") else []
     env.update(
         CARGO_HOME=cargo_home,
         CARGO_TARGET_DIR=target_dir,
         PYO3_PYTHON=sys.executable,
         # pyo3 >= 0.29 reads this instead of its deprecated `extension-module` feature.
         PYO3_BUILD_EXTENSION_MODULE="1",
-        RUSTFLAGS=(env.get("RUSTFLAGS", "") + " " + remaps).strip(),
+        RUSTFLAGS=(env.get("RUSTFLAGS", "") + " " + rustflags).strip(),
+        RUSTC_WRAPPER=wrapper,
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
 
     with open(os.path.join(cache, ".build.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
+        write_rustc_wrapper(wrapper, inner, remaps)
         # A cdylib's file name is its `[lib] name` alone (`lib_native.so`), so crates that share a
         # name share that file in the shared target directory, and cargo reports it even when it
         # skips a build as fresh, though another crate may have written it since. Cleaning this one

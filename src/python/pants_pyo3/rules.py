@@ -88,6 +88,11 @@ _CACHE_PATH = ".cache/pants_pyo_cargo"
 _DRIVER = "__pants_pyo3_build.py"
 _CONFIG = "__pants_pyo3_build.json"
 _OUT = "__pants_pyo3_out"
+# With a remote cache, Pants starts the local process while the remote lookup is still pending, and
+# cancels whichever loses. A cargo build costs tens of seconds of every core and holds the named
+# cache's lock, while a remote hit answers in well under a second: give the lookup a head start. A
+# miss still starts cargo at once; only a lookup that hangs delays it.
+_REMOTE_CACHE_SPECULATION_DELAY_MS = 5000
 
 
 class Pyo3ExtensionError(Exception):
@@ -318,6 +323,7 @@ async def build_pyo3_extension(
                 f"{toolchain.host})"
             ),
             level=LogLevel.INFO,
+            remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MS,
         ),
     )
     if result.exit_code != 0:

@@ -1,0 +1,632 @@
+#!/usr/bin/env python3
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""Benchmark pants-pyo3 against raw maturin/cargo on the example crate (issue #6).
+
+Run from anywhere: `python3 build-support/bench/bench.py` (see docs/benchmark.md). Standard library only; the
+PNG chart is drawn by matplotlib in a venv this script creates once under ~/.cache/pants-pyo3-bench.
+
+Every Pants run here is isolated from the worktree's own Pants state: named caches, the local store, pantsd's
+pid directory and the workdir live in a temporary directory and packages go to dist/bench/, so the
+measurements neither use nor disturb the caches other runs share, and the pantsd this script starts is
+stopped at the end. The crate's `lib.rs` is edited for some measurements and always restored, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+logger = logging.getLogger("bench")
+
+REPO = Path(__file__).resolve().parents[2]
+CRATE = REPO / "src/rust/myext"
+LIB_RS = CRATE / "src/lib.rs"
+PY_PACKAGE = REPO / "src/python/myext"
+DIST = "src/python/myext:dist"
+NATIVE = "src/python/myext:native"
+TESTS = "src/python/myext:tests"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pants-pyo3-bench"
+# The named cache the plugin builds in (`pants_pyo3.rules.NAMED_CACHE`).
+CARGO_NAMED_CACHE = "pants_pyo_cargo"
+# Must match the `pytest` requirement the repo's tests run with (3rdparty/python/requirements.txt).
+PYTEST_REQUIREMENT = "pytest==7.0.1"
+
+TARGET_COLD = 1.15
+TARGET_NOOP_SECONDS = 0.5
+TARGET_EDIT = 1.25
+
+
+def n_interpreters_target(n: int) -> float:
+    return 1 + 0.35 * (n - 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Timing and load
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    name: str
+    samples: list[float] = field(default_factory=list)
+    load1: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def to_json(self) -> dict:
+        return {
+            "samples_s": [round(s, 3) for s in self.samples],
+            "median_s": round(self.median, 3),
+            "min_s": round(min(self.samples), 3),
+            "load1_before": [round(x, 2) for x in self.load1],
+        }
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+        self.args = args
+        self.tmp = tmp
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        self.measurements: dict[str, Measurement] = {}
+        self.waits: list[dict] = []
+        self._log_counter = 0
+        self.nc = tmp / "named_caches"
+        self.pants_env = {
+            **os.environ,
+            # Isolate every Pants run: caches, store, pantsd, workdir and dist/ in the temp dir.
+            "PANTS_NAMED_CACHES_DIR": str(self.nc),
+            "PANTS_LOCAL_STORE_DIR": str(tmp / "store"),
+            "PANTS_SUBPROCESSDIR": str(tmp / "pids"),
+            "PANTS_PANTS_WORKDIR": str(tmp / "workdir"),
+            # Must be under the build root: under the ignored dist/, apart from a developer's own outputs.
+            "PANTS_PANTS_DISTDIR": "dist/bench",
+            "PANTS_DYNAMIC_UI": "false",
+        }
+
+    # --- load -------------------------------------------------------------------------------
+
+    def wait_for_quiet(self, what: str) -> None:
+        """Wait until the 1-minute load average is below --max-load (at most --max-wait seconds)."""
+        start = time.monotonic()
+        load = os.getloadavg()[0]
+        while load >= self.args.max_load and time.monotonic() - start < self.args.max_wait:
+            time.sleep(5)
+            load = os.getloadavg()[0]
+        waited = time.monotonic() - start
+        self.waits.append({"before": what, "waited_s": round(waited, 1), "load1": round(load, 2)})
+        note = "" if load < self.args.max_load else f" (still above {self.args.max_load}: measuring anyway)"
+        logger.info(f"load {load:.2f} after waiting {waited:.0f} s{note}: {what}")
+
+    # --- running commands -------------------------------------------------------------------
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path = REPO,
+        label: str,
+        timeout: float = 1800,
+    ) -> float:
+        """Run a command, its output to a log file; return its wall time. Fail loudly if it fails."""
+        self._log_counter += 1
+        log = self.logs / f"{self._log_counter:03d}-{label.replace('/', '_').replace(' ', '_')}.log"
+        with open(log, "wb") as out:
+            out.write((" ".join(argv) + "\n\n").encode())
+            out.flush()
+            start = time.perf_counter()
+            proc = subprocess.run(
+                list(argv), cwd=cwd, env=env or dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, timeout=timeout,
+            )
+            elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            tail = log.read_text(errors="replace").splitlines()[-40:]
+            raise SystemExit(f"`{' '.join(argv)}` failed ({proc.returncode}); log {log}:\n" + "\n".join(tail))
+        logger.debug(f"{elapsed:7.2f} s  {label}")
+        return elapsed
+
+    def timed(self, name: str, fn: Callable[[], float]) -> float:
+        m = self.measurements.setdefault(name, Measurement(name))
+        m.load1.append(os.getloadavg()[0])
+        elapsed = fn()
+        m.samples.append(elapsed)
+        logger.info(f"{elapsed:7.2f} s  {name}")
+        return elapsed
+
+    def pants(self, *args: str, label: str, store: Path | None = None) -> float:
+        env = dict(self.pants_env)
+        if store is not None:
+            env["PANTS_LOCAL_STORE_DIR"] = str(store)
+        return self.run([str(REPO / "pants"), *args], env=env, label=label)
+
+    # --- pantsd -------------------------------------------------------------------------------
+
+    def stop_pantsd(self) -> None:
+        """Stop the pantsd this script started (its pid file is in our own subprocess dir)."""
+        for pid_file in (self.tmp / "pids").glob("*/pantsd/pid"):
+            try:
+                pid = int(pid_file.read_text().strip())
+                os.kill(pid, signal.SIGTERM)
+                logger.info(f"stopped the benchmark's pantsd (pid {pid})")
+            except (ValueError, ProcessLookupError):
+                pass
+
+
+# ----------------------------------------------------------------------------------------------
+# The crate edit
+# ----------------------------------------------------------------------------------------------
+
+
+class LibRsEditor:
+    """Appends one line to lib.rs (a new value each time) and restores the original on exit."""
+
+    def __init__(self) -> None:
+        self.original = LIB_RS.read_bytes()
+        self.counter = time.time_ns()
+
+    def edit(self) -> None:
+        self.counter += 1
+        # An exported static: unlike dead code, it changes the compiled library, so everything
+        # downstream of it (the wheel) is rebuilt too, as after a real change.
+        line = f"#[no_mangle] pub static PANTS_PYO3_BENCH_EDIT: u64 = {self.counter};\n"
+        LIB_RS.write_bytes(self.original + line.encode())
+
+    def restore(self) -> None:
+        if LIB_RS.read_bytes() != self.original:
+            LIB_RS.write_bytes(self.original)
+            logger.info(f"restored {LIB_RS.relative_to(REPO)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Tools
+# ----------------------------------------------------------------------------------------------
+
+
+def find_python(version: str) -> str | None:
+    """An installed CPython `version` ("3.11"): pyenv's versions first, then PATH."""
+    roots = []
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        if out.returncode == 0:
+            roots.append(out.stdout.strip())
+    roots.append(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv")))
+    for root in roots:
+        found = sorted(Path(root, "versions").glob(f"{version}.*/bin/python{version}"), reverse=True)
+        if found:
+            return str(found[0])
+    return shutil.which(f"python{version}")
+
+
+def tool_version(argv: Sequence[str]) -> str:
+    try:
+        return subprocess.run(list(argv), capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+# ----------------------------------------------------------------------------------------------
+# The measurements
+# ----------------------------------------------------------------------------------------------
+
+
+def measure_cold(b: Bench, python: str) -> None:
+    """Cold Pants (fresh cargo target dir and fresh local store) vs cold `maturin build --release`."""
+    cargo_cache = b.nc / CARGO_NAMED_CACHE
+    for i in range(b.args.cold_repeat):
+        b.wait_for_quiet("cold builds")
+        # Fresh target dir and source mirror; the crate registry and pex's cache stay (as ~/.cargo does for
+        # maturin), and a fresh local store means no Pants process is answered from cache.
+        for sub in ("target", "src"):
+            shutil.rmtree(cargo_cache / sub, ignore_errors=True)
+        store = b.tmp / f"store-cold-{i}"
+        b.timed("pants_cold", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold", store=store))
+        b.timed(
+            "pants_noop_no_pantsd",
+            lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd", store=store),
+        )
+        shutil.rmtree(store, ignore_errors=True)
+
+        b.wait_for_quiet("cold maturin")
+        target = b.tmp / f"maturin-target-{i}"
+        env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
+        argv = [
+            b.args.maturin, "build", "--release", "--locked",
+            "--manifest-path", str(CRATE / "Cargo.toml"),
+            "--interpreter", python,
+            "--out", str(b.tmp / f"maturin-wheels-{i}"),
+        ]
+        b.timed("maturin_cold", lambda: b.run(argv, env=env, label="maturin cold"))
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def measure_startup(b: Bench) -> None:
+    b.wait_for_quiet("Pants start-up")
+    for _ in range(b.args.repeat):
+        b.timed("pants_startup", lambda: b.pants("--no-pantsd", "--version", label="pants --version"))
+
+
+def measure_noop(b: Bench) -> None:
+    # Warm pantsd: the first runs start it and build every package.
+    b.pants("package", "::", label="pantsd warm-up")
+    b.pants("package", "::", label="pantsd warm-up 2")
+    b.wait_for_quiet("no-op")
+    for _ in range(b.args.noop_repeat):
+        b.timed("pants_noop", lambda: b.pants("package", "::", label="pants no-op"))
+
+
+def measure_edit(b: Bench, editor: LibRsEditor, python: str) -> None:
+    """A one-line lib.rs edit: `./pants package` (pantsd warm) vs incremental `cargo build --release`."""
+    cargo_env = {
+        **os.environ,
+        "CARGO_TARGET_DIR": str(b.tmp / "cargo-target"),
+        # What maturin and the plugin set for pyo3; keeps cargo from probing another interpreter.
+        "PYO3_PYTHON": python,
+        "PYO3_BUILD_EXTENSION_MODULE": "1",
+    }
+    cargo = ["cargo", "build", "--release", "--locked", "--manifest-path", str(CRATE / "Cargo.toml")]
+    b.run(cargo, env=cargo_env, label="cargo warm-up")
+    for _ in range(b.args.repeat):
+        editor.edit()
+        b.wait_for_quiet("edit")
+        b.timed("cargo_edit", lambda: b.run(cargo, env=cargo_env, label="cargo edit"))
+        b.timed("pants_edit", lambda: b.pants("package", DIST, label="pants edit"))
+        # The module alone, without the wheel: what `cargo build` itself produces.
+        editor.edit()
+        b.timed("pants_edit_module", lambda: b.pants("export-codegen", NATIVE, label="pants edit module"))
+    editor.restore()
+
+
+def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str]) -> None:
+    """N sequential builds, one per interpreter, vs one; from a fresh target dir, then after an edit."""
+    target_dir = b.nc / CARGO_NAMED_CACHE / "target"
+
+    def build(version: str, label: str) -> float:
+        return b.pants(f"--python-interpreter-constraints=['CPython=={version}.*']", "package", DIST, label=label)
+
+    # Untimed: each interpreter's Pants-side work (interpreter discovery, the wheel build pex) gets cached,
+    # so what is measured below is the extension build plus the per-run work of packaging.
+    for v in versions:
+        build(v, f"warm-up {v}")
+    one = versions[-1]
+
+    for scenario, fresh in (("fresh", True), ("edit", False)):
+        b.wait_for_quiet(f"{scenario}: one interpreter")
+        editor.edit()
+        if fresh:
+            shutil.rmtree(target_dir, ignore_errors=True)
+        b.timed(f"interp_one_{scenario}", lambda: build(one, f"one {one} {scenario}"))
+
+        b.wait_for_quiet(f"{scenario}: {len(versions)} interpreters")
+        editor.edit()
+        if fresh:
+            shutil.rmtree(target_dir, ignore_errors=True)
+        b.timed(f"interp_n_{scenario}", lambda: sum(build(v, f"N {v} {scenario}") for v in versions))
+    editor.restore()
+
+
+def measure_tests(b: Bench, python: str) -> None:
+    """`./pants test` (pantsd warm, module built, --test-force) vs pytest after `maturin develop`."""
+    b.pants("test", TESTS, label="pants test warm-up")
+    b.wait_for_quiet("pants test")
+    for _ in range(b.args.repeat):
+        b.timed("pants_test", lambda: b.pants("test", "--test-force", TESTS, label="pants test"))
+
+    # A copy of the package and crate: `maturin develop` writes the module into the Python package.
+    dev = b.tmp / "develop"
+    shutil.copytree(CRATE, dev / "rust/myext", ignore=shutil.ignore_patterns("target", "BUILD"))
+    shutil.copytree(PY_PACKAGE, dev / "python/myext", ignore=shutil.ignore_patterns("BUILD", "__pycache__"))
+    (dev / "pyproject.toml").write_text(
+        "[build-system]\n"
+        'requires = ["maturin>=1.0,<2.0"]\n'
+        'build-backend = "maturin"\n\n'
+        "[project]\n"
+        'name = "myext"\n'
+        'version = "0.1.0"\n'
+        'requires-python = ">=3.8"\n\n'
+        "[tool.maturin]\n"
+        'manifest-path = "rust/myext/Cargo.toml"\n'
+        'python-source = "python"\n'
+        'module-name = "myext._native"\n'
+    )
+    venv = b.tmp / "develop-venv"
+    b.run([python, "-m", "venv", str(venv)], label="venv")
+    pip_env = {**os.environ, "PIP_CONFIG_FILE": "/dev/null"}
+    b.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", PYTEST_REQUIREMENT], env=pip_env, label="pip pytest")
+    dev_env = {
+        **pip_env,
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "CARGO_TARGET_DIR": str(b.tmp / "develop-target"),
+    }
+    b.wait_for_quiet("maturin develop")
+    b.timed(
+        "maturin_develop",
+        lambda: b.run([b.args.maturin, "develop", "--release"], env=dev_env, cwd=dev, label="maturin develop"),
+    )
+    pytest = [str(venv / "bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "python/myext"]
+    b.run(pytest, env=dev_env, cwd=dev, label="pytest warm-up")
+    b.wait_for_quiet("pytest")
+    for _ in range(b.args.repeat):
+        b.timed("pytest", lambda: b.run(pytest, env=dev_env, cwd=dev, label="pytest"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------
+
+
+def summarize(b: Bench, versions: list[str]) -> list[dict]:
+    m = {name: x.median for name, x in b.measurements.items()}
+    rows: list[dict] = []
+
+    def row(key: str, label: str, value: float, target: float | None, unit: str, detail: str) -> None:
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "value": round(value, 3),
+                "target": target,
+                "unit": unit,
+                "met": None if target is None else value <= target,
+                "detail": detail,
+            }
+        )
+
+    if "pants_cold" in m:
+        # Pants' fixed cost without pantsd is the no-op run right after each cold run (same store, same
+        # moment's load); `--version` alone, measured apart, is reported too.
+        build = m["pants_cold"] - m["pants_noop_no_pantsd"]
+        row(
+            "cold",
+            "cold build vs `maturin build --release`, Pants start-up excluded",
+            build / m["maturin_cold"],
+            TARGET_COLD,
+            "x",
+            f"Pants {m['pants_cold']:.1f} s − no-op without pantsd {m['pants_noop_no_pantsd']:.1f} s = "
+            f"{build:.1f} s; maturin {m['maturin_cold']:.1f} s",
+        )
+        row(
+            "cold_raw",
+            "cold build incl. Pants start-up",
+            m["pants_cold"] / m["maturin_cold"],
+            None,
+            "x",
+            f"`./pants --no-pantsd --version`: {m['pants_startup']:.1f} s",
+        )
+    if "pants_noop" in m:
+        row("noop", "no-op `package ::`, pantsd warm", m["pants_noop"], TARGET_NOOP_SECONDS, "s",
+            f"min {min(b.measurements['pants_noop'].samples):.2f} s of {len(b.measurements['pants_noop'].samples)}")
+    if "pants_edit" in m:
+        row("edit", "one-line .rs edit: `package` (module + wheel) vs incremental `cargo build --release`",
+            m["pants_edit"] / m["cargo_edit"], TARGET_EDIT, "x",
+            f"Pants {m['pants_edit']:.2f} s; cargo {m['cargo_edit']:.2f} s")
+        row("edit_module", "one-line .rs edit: the module alone (`export-codegen`) vs the same cargo",
+            m["pants_edit_module"] / m["cargo_edit"], None, "x",
+            f"Pants {m['pants_edit_module']:.2f} s; cargo {m['cargo_edit']:.2f} s")
+    n = len(versions)
+    for scenario, label in (("fresh", "fresh target dir"), ("edit", "after an edit")):
+        if f"interp_n_{scenario}" in m:
+            row(
+                f"interpreters_{scenario}",
+                f"{n} interpreters vs one, {label}",
+                m[f"interp_n_{scenario}"] / m[f"interp_one_{scenario}"],
+                round(n_interpreters_target(n), 2),
+                "x",
+                f"{', '.join(versions)}: {m[f'interp_n_{scenario}']:.1f} s; {versions[-1]} alone: "
+                f"{m[f'interp_one_{scenario}']:.1f} s",
+            )
+    if "pants_test" in m:
+        row("test", "`pants test` vs pytest after `maturin develop`", m["pants_test"] / m["pytest"], None, "x",
+            f"Pants {m['pants_test']:.2f} s; pytest {m['pytest']:.2f} s; maturin develop {m['maturin_develop']:.1f} s")
+    return rows
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = [
+        f"# pants-pyo3 benchmark ({meta['date']})",
+        "",
+        f"Machine: {meta['nproc']} CPUs ({meta['cpu']}), 1-min load {meta['load_start'][0]:.2f} at start, "
+        f"{meta['load_end'][0]:.2f} at end; highest load before a measurement {meta['max_load_before']:.2f}. "
+        f"Medians of {meta['repeat']} runs ({meta['cold_repeat']} for cold builds, {meta['noop_repeat']} for the no-op).",
+        "",
+        f"Pants {meta['versions']['pants']}, {meta['versions']['maturin']}, {meta['versions']['cargo']}.",
+        "",
+        "| measurement | result | target | met | details |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        unit = " s" if r["unit"] == "s" else "×"
+        target = "—" if r["target"] is None else f"≤ {r['target']}{unit}"
+        met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        lines.append(f"| {r['label']} | {r['value']:.2f}{unit} | {target} | {met} | {r['detail']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    """A bar chart of the results against their targets, drawn by matplotlib in a cached venv."""
+    venv = CACHE / "plot-venv"
+    python = venv / "bin" / "python"
+    if not (venv / ".complete").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "matplotlib>=3.5,<4"],
+            check=True,
+            env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
+        )
+        (venv / ".complete").touch()
+    script = r"""
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+rows, out, title = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+fig, ax = plt.subplots(figsize=(10, 4.8))
+labels = [r["label"].replace("`", "") for r in rows]
+values = [r["value"] for r in rows]
+colors = ["#888888" if r["met"] is None else ("#2e8b57" if r["met"] else "#cd5c5c") for r in rows]
+bars = ax.barh(range(len(rows)), values, color=colors)
+for i, r in enumerate(rows):
+    unit = " s" if r["unit"] == "s" else "x"
+    ax.text(r["value"], i, f" {r['value']:.2f}{unit}", va="center")
+    if r["target"] is not None:
+        ax.plot([r["target"]] * 2, [i - 0.4, i + 0.4], color="black", linewidth=2)
+ax.set_yticks(range(len(rows)))
+ax.set_yticklabels(labels, fontsize=8)
+ax.invert_yaxis()
+ax.set_xlabel("ratio Pants / baseline (no-op: seconds); black line = target; green met, red missed, grey no target")
+ax.set_title(title, fontsize=10)
+top = max(values + [r["target"] or 0 for r in rows])
+if top > 8:
+    # One far-off ratio would squash the others: a log scale keeps them readable.
+    ax.set_xscale("log")
+    ax.set_xlim(min(values + [r["target"] or top for r in rows]) / 2, top * 3)
+else:
+    ax.set_xlim(0, top * 1.2)
+fig.tight_layout()
+fig.savefig(out, dpi=110)
+"""
+    subprocess.run([str(python), "-c", script, json.dumps(rows), str(path), title], check=True)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=REPO / "build-support/bench/results",
+                   help="directory for results.md, results.json and results.png (default: %(default)s)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per measurement (default: %(default)s)")
+    p.add_argument("--cold-repeat", type=int, default=2, help="runs of each cold build (default: %(default)s)")
+    p.add_argument("--noop-repeat", type=int, default=5, help="runs of the no-op (default: %(default)s)")
+    p.add_argument("--interpreters", default="3.9,3.10,3.11",
+                   help="CPython versions for the N-interpreter build, the last one is 'one' (default: %(default)s)")
+    p.add_argument("--max-load", type=float, default=0.7,
+                   help="wait for the 1-minute load average to drop below this before measuring (default: %(default)s)")
+    p.add_argument("--max-wait", type=float, default=300,
+                   help="give up waiting for the load after this many seconds, and measure anyway (default: %(default)s)")
+    p.add_argument("--only", default="cold,noop,edit,interpreters,test",
+                   help="comma-separated subset of: cold,noop,edit,interpreters,test (default: all)")
+    p.add_argument("--maturin", default=shutil.which("maturin") or "maturin", help="the maturin executable")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, caches)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str]) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="bench: %(message)s")
+    only = set(args.only.split(","))
+    python = find_python("3.11")
+    if not python:
+        raise SystemExit("CPython 3.11 (the example's interpreter) is needed: pyenv or PATH.")
+    versions = [v for v in args.interpreters.split(",") if find_python(v)]
+    missing = set(args.interpreters.split(",")) - set(versions)
+    if missing:
+        logger.warning(f"skipping interpreters not installed here: {', '.join(sorted(missing))}")
+
+    # A SIGTERM restores the crate too: it unwinds through the `finally` below like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = Path(tempfile.mkdtemp(prefix="pants-pyo3-bench-"))
+    bench = Bench(args, tmp)
+    editor = LibRsEditor()
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "load_start": list(os.getloadavg()),
+        "repeat": args.repeat,
+        "cold_repeat": args.cold_repeat,
+        "noop_repeat": args.noop_repeat,
+        "interpreters": versions,
+        "versions": {
+            "pants": "2.17.1",
+            "maturin": tool_version([args.maturin, "--version"]),
+            "cargo": tool_version(["cargo", "--version"]),
+            "rustc": tool_version(["rustc", "--version"]),
+            "python": tool_version([python, "--version"]),
+        },
+        "git_commit": tool_version(["git", "-C", str(REPO), "rev-parse", "HEAD"]),
+    }
+    logger.info(f"temporary directory {tmp}; {meta['nproc']} CPUs; load {meta['load_start']}")
+    try:
+        # Untimed set-up: crates in cargo's registry for maturin/cargo, and Pants' named caches (crate
+        # registry, pex) and store filled once, as on any machine that has built anything before.
+        bench.run(["cargo", "fetch", "--locked", "--manifest-path", str(CRATE / "Cargo.toml")], label="cargo fetch")
+        bench.pants("--no-pantsd", "package", DIST, label="pants set-up")
+        if "cold" in only:
+            measure_startup(bench)
+            measure_cold(bench, python)
+        if "noop" in only:
+            measure_noop(bench)
+        if "edit" in only:
+            measure_edit(bench, editor, python)
+        if "interpreters" in only and len(versions) > 1:
+            measure_interpreters(bench, editor, versions)
+        if "test" in only:
+            measure_tests(bench, python)
+    finally:
+        editor.restore()
+        bench.stop_pantsd()
+        if args.keep:
+            logger.info(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    meta["load_end"] = list(os.getloadavg())
+    meta["max_load_before"] = max((x for m in bench.measurements.values() for x in m.load1), default=0.0)
+    meta["load_waits"] = bench.waits
+    rows = summarize(bench, versions)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = markdown(rows, meta)
+    (args.out / "results.md").write_text(report)
+    (args.out / "results.json").write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "results": rows,
+                "measurements": {k: v.to_json() for k, v in bench.measurements.items()},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    try:
+        plot(rows, args.out / "results.png", f"pants-pyo3 vs maturin/cargo, {meta['nproc']} CPUs, {meta['date']}")
+    except (subprocess.CalledProcessError, OSError) as e:
+        logger.warning(f"no PNG chart: {e}")
+    print(report)
+    logger.info(f"wrote {args.out}/results.{{md,json,png}}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
