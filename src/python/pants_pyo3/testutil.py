@@ -198,17 +198,20 @@ class TempRepo:
         return env
 
     def pants_argv(self, *args: str, pantsd: bool = False) -> list[str]:
+        # Keep this run's workdir and process cache inside the temp repo (unless the test picks its
+        # own), so tests neither share state nor get answers cached by an earlier run of the suite.
+        # cargo's named cache is shared, so builds stay incremental.
+        defaults = {
+            "--pants-workdir": self.root / ".pants.d",
+            "--local-store-dir": self.root / ".pants.store",
+        }
         return [
             sys.executable,
             "-m",
             "pants",
             *(["--pantsd"] if pantsd else ["--no-pantsd", "--no-watch-filesystem"]),
             "--no-dynamic-ui",
-            # Keep this run's workdir and process cache inside the temp repo, so tests neither share
-            # state nor get answers cached by an earlier run of the suite. cargo's named cache is
-            # shared, so builds stay incremental.
-            f"--pants-workdir={self.root / '.pants.d'}",
-            f"--local-store-dir={self.root / '.pants.store'}",
+            *(f"{flag}={value}" for flag, value in defaults.items() if not any(a.startswith(f"{flag}=") for a in args)),
             *args,
         ]
 
