@@ -503,7 +503,7 @@ for i, r in enumerate(rows):
 ax.set_yticks(range(len(rows)))
 ax.set_yticklabels(labels, fontsize=8)
 ax.invert_yaxis()
-ax.set_xlabel("ratio Pants / baseline (no-op: seconds); black line = target; green met, red missed, grey no target")
+ax.set_xlabel("Pants / baseline (no-op: seconds). Black line: target; green met, red missed, grey no target", fontsize=8)
 ax.set_title(title, fontsize=10)
 top = max(values + [r["target"] or 0 for r in rows])
 if top > 8:
