@@ -8,28 +8,20 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants.backend.python import register as python_register
-from pants.core import register as core_register
 from pants.testutil.rule_runner import GoalRuleResult, RuleRunner
 
-from pants_pyo3 import register
 from pants_pyo3.doctor import Pyo3DoctorGoal, cache_line
-from pants_pyo3.testutil import crate_files
-
-_PEX_ENV = ("PANTS_PEX_CLI_VERSION", "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_PEX_CLI_KNOWN_VERSIONS", "PANTS_CA_CERTS_PATH")
-
+from pants_pyo3.testutil import (
+    RULE_RUNNER_ENV_INHERIT,
+    RULE_RUNNER_GLOBAL_ARGS,
+    crate_files,
+    plugin_rule_runner,
+    rule_runner_env,
+)
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    return RuleRunner(
-        rules=[*core_register.rules(), *python_register.rules(), *register.rules()],
-        target_types=[
-            *core_register.target_types(),
-            *python_register.target_types(),
-            *register.target_types(),
-        ],
-        objects=python_register.build_file_aliases().objects,
-    )
+    return plugin_rule_runner()
 
 
 def write_repo(rule_runner: RuleRunner, extension_kwargs: str = "") -> None:
@@ -51,17 +43,10 @@ def run_doctor(rule_runner: RuleRunner, *args: str, named_caches_dir: str | None
     named_caches = named_caches_dir or f"{os.environ['HOME']}/.cache/pants/named_caches"
     return rule_runner.run_goal_rule(
         Pyo3DoctorGoal,
-        global_args=[
-            "--source-root-patterns=['/src/python', '/src/rust']",
-            "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
-            f"--named-caches-dir={named_caches}",
-        ],
+        global_args=[*RULE_RUNNER_GLOBAL_ARGS, f"--named-caches-dir={named_caches}"],
         args=args,
-        env={
-            "PANTS_PYTHON_INTERPRETER_CONSTRAINTS": "['CPython==3.11.*']",
-            **{k: os.environ[k] for k in _PEX_ENV if k in os.environ},
-        },
-        env_inherit={"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"},
+        env=rule_runner_env(),
+        env_inherit=set(RULE_RUNNER_ENV_INHERIT),
     )
 
 

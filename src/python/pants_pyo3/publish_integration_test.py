@@ -37,6 +37,7 @@ from pants_pyo3.testutil import (
     make_venv,
     package_files,
     pip_install,
+    stop_process,
 )
 
 logger = logging.getLogger(__name__)
@@ -163,12 +164,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
         _wait_until_up(f"{url}simple/", server, log)
         yield Index(url=url, packages=packages, password=password, log=log)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from pants_pyo3.testutil import PantsResult, TempRepo, crate_files
+from pants_pyo3.testutil import PantsResult, TempRepo, crate_files, stop_process
 
 # Put into the sandbox by the `build-support/remote-cache:scripts` dependency.
 REMOTE_CACHE_DIR = Path("build-support/remote-cache")
@@ -81,12 +81,7 @@ def remote_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         yield f"grpc://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=30)
 
 
 def _counters(result: PantsResult) -> dict[str, int]:

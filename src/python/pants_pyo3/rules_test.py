@@ -9,16 +9,12 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants.backend.python import register as python_register
-from pants.core import register as core_register
 from pants.backend.python.target_types import PythonSourcesGeneratorTarget, PythonTestsGeneratorTarget
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address, Addresses
-from pants.engine.internals.parametrize import Parametrize
 from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
-from pants_pyo3 import register
 from pants_pyo3.consumers import CheckedPyo3Extensions, Pyo3ConsumerCheckRequest
 from pants_pyo3.rules import (
     BuiltPyo3Extension,
@@ -28,50 +24,33 @@ from pants_pyo3.rules import (
     Pyo3InterpreterMismatchError,
 )
 from pants_pyo3.target_types import Pyo3ModuleNameField
-from pants_pyo3.testutil import crate_files, find_interpreter
+from pants_pyo3.testutil import (
+    RULE_RUNNER_ENV_INHERIT,
+    RULE_RUNNER_GLOBAL_ARGS,
+    crate_files,
+    find_interpreter,
+    plugin_rule_runner,
+    rule_runner_env,
+    shared_named_caches_arg,
+)
 from pants_pyo3.toolchain import RustToolchainNotFoundError
-
-_PEX_ENV = ("PANTS_PEX_CLI_VERSION", "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_PEX_CLI_KNOWN_VERSIONS", "PANTS_CA_CERTS_PATH")
-
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    rule_runner = RuleRunner(
-        rules=[
-            *core_register.rules(),
-            *python_register.rules(),
-            *register.rules(),
-            QueryRule(BuiltPyo3Extension, [Pyo3ExtensionBuildRequest]),
-            QueryRule(Addresses, [DependenciesRequest]),
-            QueryRule(CheckedPyo3Extensions, [Pyo3ConsumerCheckRequest]),
-        ],
-        target_types=[
-            *core_register.target_types(),
-            *python_register.target_types(),
-            *register.target_types(),
-        ],
-        objects={"parametrize": Parametrize, **python_register.build_file_aliases().objects},
+    rule_runner = plugin_rule_runner(
+        QueryRule(BuiltPyo3Extension, [Pyo3ExtensionBuildRequest]),
+        QueryRule(Addresses, [DependenciesRequest]),
+        QueryRule(CheckedPyo3Extensions, [Pyo3ConsumerCheckRequest]),
     )
     set_options(rule_runner)
     return rule_runner
 
 
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:
-    home = os.environ["HOME"]
     rule_runner.set_options(
-        [
-            "--source-root-patterns=['/src/python', '/src/rust']",
-            "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
-            # Share cargo's registry and target dir with every other build on this machine.
-            f"--named-caches-dir={home}/.cache/pants/named_caches",
-            *extra,
-        ],
-        env={
-            # Through the environment, not a flag: a flag would override targets' own constraints.
-            "PANTS_PYTHON_INTERPRETER_CONSTRAINTS": "['CPython==3.11.*']",
-            **{k: os.environ[k] for k in _PEX_ENV if k in os.environ},
-        },
-        env_inherit={"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"},
+        [*RULE_RUNNER_GLOBAL_ARGS, shared_named_caches_arg(), *extra],
+        env=rule_runner_env(),
+        env_inherit=set(RULE_RUNNER_ENV_INHERIT),
     )
 
 

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +221,58 @@ class TempRepo:
                 os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
             except (ValueError, ProcessLookupError):
                 pass
+
+
+# What RuleRunner tests pass to the engine: this machine's pex tool and CA bundle (as options), and
+# the global interpreter constraints through the environment (a flag would override targets' own).
+RULE_RUNNER_GLOBAL_ARGS = (
+    "--source-root-patterns=['/src/python', '/src/rust']",
+    "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
+)
+RULE_RUNNER_ENV_INHERIT = frozenset({"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"})
+
+
+def rule_runner_env() -> dict[str, str]:
+    pex_env = ("PANTS_PEX_CLI_VERSION", "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_PEX_CLI_KNOWN_VERSIONS", "PANTS_CA_CERTS_PATH")
+    return {
+        "PANTS_PYTHON_INTERPRETER_CONSTRAINTS": "['CPython==3.11.*']",
+        **{k: os.environ[k] for k in pex_env if k in os.environ},
+    }
+
+
+def shared_named_caches_arg() -> str:
+    """Share cargo's registry and target dir with every other build on this machine."""
+    return f"--named-caches-dir={os.environ['HOME']}/.cache/pants/named_caches"
+
+
+def plugin_rule_runner(*extra_rules: Any) -> Any:
+    """A RuleRunner with Pants' core and Python backends and this plugin."""
+    from pants.backend.python import register as python_register
+    from pants.core import register as core_register
+    from pants.engine.internals.parametrize import Parametrize
+    from pants.testutil.rule_runner import RuleRunner
+
+    from pants_pyo3 import register
+
+    return RuleRunner(
+        rules=[*core_register.rules(), *python_register.rules(), *register.rules(), *extra_rules],
+        target_types=[
+            *core_register.target_types(),
+            *python_register.target_types(),
+            *register.target_types(),
+        ],
+        objects={"parametrize": Parametrize, **python_register.build_file_aliases().objects},
+    )
+
+
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """Terminate a server a fixture started, and kill it if it doesn't stop in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def find_interpreter(version: str) -> str:

@@ -7,13 +7,10 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants.backend.python import register as python_register
-from pants.core import register as core_register
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import GoalRuleResult, RuleRunner, engine_error
 
-from pants_pyo3 import register
-from pants_pyo3.testutil import crate_files
+from pants_pyo3.testutil import crate_files, plugin_rule_runner
 from pants_pyo3.version_bump import (
     InconsistentVersionsError,
     Pyo3BumpVersionGoal,
@@ -64,15 +61,7 @@ DIST_BUILD = dedent(
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    return RuleRunner(
-        rules=[*core_register.rules(), *python_register.rules(), *register.rules()],
-        target_types=[
-            *core_register.target_types(),
-            *python_register.target_types(),
-            *register.target_types(),
-        ],
-        objects=python_register.build_file_aliases().objects,
-    )
+    return plugin_rule_runner()
 
 
 def write_repo(rule_runner: RuleRunner, init_version: str = "0.1.0") -> dict[str, str]:
