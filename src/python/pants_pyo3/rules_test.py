@@ -9,7 +9,6 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants.backend.python.target_types import PythonSourcesGeneratorTarget, PythonTestsGeneratorTarget
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address, Addresses
 from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
