@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pants_pyo3 import consumers, doctor, publish, rules as build_rules, toolchain, version_bump
-from pants_pyo3 import one_version
+from pants_pyo3 import one_version, sdist
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
@@ -19,6 +19,7 @@ def rules():
         *version_bump.rules(),
         *publish.rules(),
         *one_version.rules(),
+        *sdist.rules(),
     ]
 
 

@@ -26,7 +26,17 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
 get_requires_for_build_wheel = _setuptools_backend.get_requires_for_build_wheel
 get_requires_for_build_sdist = _setuptools_backend.get_requires_for_build_sdist
 prepare_metadata_for_build_wheel = _setuptools_backend.prepare_metadata_for_build_wheel
-build_sdist = _setuptools_backend.build_sdist
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    # With `sdist=True`, pants-pyo3 writes `_pants_pyo3_sdist.py` (its `sdist_backend.py`) next to
+    # this module: the sdist holds the crate's sources and builds with maturin, not the compiled
+    # module that setuptools would pack.
+    if os.path.exists("_pants_pyo3_sdist.py"):
+        import _pants_pyo3_sdist  # pants: no-infer-dep
+
+        return _pants_pyo3_sdist.build_sdist(sdist_directory, config_settings)
+    return _setuptools_backend.build_sdist(sdist_directory, config_settings)
 
 
 def _foreign_modules(top: str = ".") -> list:
