@@ -19,7 +19,8 @@ import logging
 import os
 from dataclasses import dataclass
 
-from packaging.version import InvalidVersion, Version
+# `packaging` comes with Pants (a dependency of pantsbuild.pants), like `pants` itself.
+from packaging.version import InvalidVersion, Version  # pants: no-infer-dep
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
 from pants.backend.python.target_types import PythonProvidesField, PythonSourceField
 from pants.backend.python.util_rules.package_dists import (

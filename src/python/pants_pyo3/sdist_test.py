@@ -1,0 +1,115 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+from pathlib import Path
+
+import pytest
+import toml
+
+from pants_pyo3.sdist import (
+    MATURIN_REQUIREMENT,
+    crates_root,
+    is_extension_binary,
+    project_table,
+    render_pkg_info,
+    render_pyproject,
+    sdist_base_name,
+)
+from pants_pyo3.sdist_backend import write_sdist
+
+
+@pytest.mark.parametrize(
+    "files, crate_dirs, expected",
+    [
+        pytest.param(["src/rust/a/Cargo.toml", "src/rust/a/src/lib.rs"], ["src/rust/a"], "src/rust", id="one-crate"),
+        pytest.param(
+            ["src/rust/a/Cargo.toml", "src/rust/a/src/lib.rs", "src/rust/common/util/Cargo.toml"],
+            ["src/rust/a", "src/rust/common/util"],
+            "src/rust",
+            id="path-dependency",
+        ),
+        pytest.param(["Cargo.toml", "src/lib.rs"], [""], "", id="crate-at-repo-root"),
+    ],
+)
+def test_crates_root_keeps_the_relative_layout(files: list[str], crate_dirs: list[str], expected: str) -> None:
+    assert crates_root(files, crate_dirs) == expected
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("myext/_native.cpython-311-x86_64-linux-gnu.so", True),
+        ("myext/_native.abi3.so", True),
+        ("myext/_native.pyi", False),
+        ("myext/_native_helpers.py", False),
+        ("other/_native.cpython-311-x86_64-linux-gnu.so", False),
+    ],
+)
+def test_only_the_compiled_module_is_left_out(path: str, expected: bool) -> None:
+    assert is_extension_binary(path, "myext._native") is expected
+
+
+def test_sdist_name_is_normalized() -> None:
+    assert sdist_base_name("My.Ext-Pkg", "1.0.0") == "my_ext_pkg-1.0.0"
+
+
+def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
+    project = project_table(
+        {
+            "name": "myext",
+            "version": "0.1.0",
+            "description": "An example",
+            "python_requires": ">=3.8",
+            "install_requires": ("greetlib==0.1.0",),
+            "author": "Ann",
+            "author_email": "ann@example.com",
+            "url": "https://example.com",
+            "entry_points": {"console_scripts": ["myext-cli = myext.cli:main"]},
+        }
+    )
+    maturin = {"module-name": "myext._native", "manifest-path": "rust/myext/Cargo.toml", "python-source": "python"}
+    parsed = toml.loads(render_pyproject(project, maturin))
+    assert parsed["build-system"] == {"requires": [MATURIN_REQUIREMENT], "build-backend": "maturin"}
+    assert parsed["project"] == {
+        "name": "myext",
+        "version": "0.1.0",
+        "description": "An example",
+        "requires-python": ">=3.8",
+        "dependencies": ["greetlib==0.1.0"],
+        "authors": [{"name": "Ann", "email": "ann@example.com"}],
+        "urls": {"Homepage": "https://example.com"},
+        "scripts": {"myext-cli": "myext.cli:main"},
+    }
+    assert parsed["tool"]["maturin"] == maturin
+    pkg_info = render_pkg_info(project)
+    assert pkg_info.startswith("Metadata-Version: 2.1\nName: myext\nVersion: 0.1.0\n")
+    assert "Requires-Dist: greetlib==0.1.0\n" in pkg_info
+
+
+def test_sdist_archive_is_deterministic(tmp_path: Path) -> None:
+    config = {
+        "base_name": "demo-0.1.0",
+        "generated": {"PKG-INFO": "Metadata-Version: 2.1\n", "pyproject.toml": "[project]\n"},
+        "files": {"python/demo/__init__.py": "a", "rust/demo/Cargo.toml": "b"},
+    }
+    contents = {"a": (b"print(1)\n", False), "b": (b"[package]\n", False)}
+    digests = set()
+    for out in ("one", "two"):
+        name = write_sdist(str(tmp_path / out), config, contents.__getitem__, 315532800)
+        assert name == "demo-0.1.0.tar.gz"
+        digests.add(hashlib.sha256((tmp_path / out / name).read_bytes()).hexdigest())
+    assert len(digests) == 1
+    with tarfile.open(tmp_path / "one" / "demo-0.1.0.tar.gz") as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == [
+            "demo-0.1.0/PKG-INFO",
+            "demo-0.1.0/pyproject.toml",
+            "demo-0.1.0/python/demo/__init__.py",
+            "demo-0.1.0/rust/demo/Cargo.toml",
+        ]
+        assert {(m.mtime, m.uid, m.uname, m.mode) for m in members} == {(315532800, 0, "", 0o644)}
+        assert tar.extractfile("demo-0.1.0/python/demo/__init__.py").read() == b"print(1)\n"  # type: ignore[union-attr]
