@@ -70,6 +70,7 @@ def test_command_extraction() -> None:
 def test_workflow_runs_the_readme_commands() -> None:
     commands = workflow_commands(WORKFLOW.read_text())
     assert set(commands) == {
+        "./pants check ::",
         "./pants test ::",
         "./pants package ::",
         "./pants publish src/python/myext:dist",
