@@ -20,7 +20,9 @@ from pants_pyo3.testutil import (
 )
 
 
-@pytest.fixture
+# One engine for the module: building it costs more than the checks, and every test rewrites all the
+# files it reads (the RuleRunner invalidates what it writes).
+@pytest.fixture(scope="module")
 def rule_runner() -> RuleRunner:
     rule_runner = plugin_rule_runner(QueryRule(CheckedDistVersion, [DistVersionCheckRequest]))
     rule_runner.set_options(
