@@ -73,7 +73,12 @@ def test_bump_then_package_the_example(tmp_path: Path) -> None:
     with zipfile.ZipFile(repo.root / "dist" / wheels[0]) as zf:
         assert '__version__ = "0.2.0"' in zf.read("myext/__init__.py").decode()
         assert "\nVersion: 0.2.0\n" in zf.read("myext-0.2.0.dist-info/METADATA").decode()
+        # The extension's type stub and the PEP 561 marker ship with the module.
+        assert {"myext/_native.pyi", "myext/py.typed"} <= set(zf.namelist())
     # So has the sdist, which holds the bumped crate (the package step also checked that the three
     # versions agree).
     with tarfile.open(repo.root / "dist" / "myext-0.2.0.tar.gz") as tar:
         assert '\nversion = "0.2.0"\n' in tar.extractfile("myext-0.2.0/rust/myext/Cargo.toml").read().decode()  # type: ignore[union-attr]
+        names = tar.getnames()
+    assert "myext-0.2.0/python/myext/_native.pyi" in names
+    assert not any(n.endswith(".so") for n in names), names
