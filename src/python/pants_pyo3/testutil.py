@@ -60,6 +60,10 @@ env_vars = ["PIP_CONFIG_FILE=/dev/null", "PIP_CERT"]
 
 [anonymous-telemetry]
 enabled = false
+
+[pyo3]
+# Plain `linux_x86_64` wheels: most tests don't need auditwheel's verdict (matrix_integration_test does).
+manylinux = "off"
 """
 
 
@@ -228,6 +232,8 @@ class TempRepo:
 RULE_RUNNER_GLOBAL_ARGS = (
     "--source-root-patterns=['/src/python', '/src/rust']",
     "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
+    # 3.14 (not installed here) for the missing-interpreter error.
+    "--python-interpreter-versions-universe=['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']",
 )
 RULE_RUNNER_ENV_INHERIT = frozenset({"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"})
 
