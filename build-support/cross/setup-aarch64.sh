@@ -9,7 +9,8 @@
 # What it installs (see docs/cross.md for why each piece):
 #   * Debian's `rustc-web` + `cargo-web` (/usr/bin/rustc, /usr/bin/cargo) and `libstd-rust-web-dev:arm64`,
 #     the aarch64 standard library of exactly that rustc (rustup can't download other targets here);
-#   * `gcc-aarch64-linux-gnu`, the linker (with glibc 2.36 for aarch64 under /usr/aarch64-linux-gnu);
+#   * `gcc-aarch64-linux-gnu` and `libc6-dev-arm64-cross`, the linker and the aarch64 glibc 2.36 it links
+#     against (under /usr/aarch64-linux-gnu);
 #   * `qemu-user`, which runs aarch64 programs (`qemu-aarch64 -L <sysroot> ...`);
 #   * an aarch64 CPython 3.11 in a private sysroot, unpacked from Debian's arm64 packages with
 #     `apt-get download` + `dpkg-deb -x`. It can't be installed with dpkg: `python3.11:arm64` is
@@ -25,6 +26,7 @@ set -euo pipefail
 
 RUST_VERSION="${PANTS_PYO3_CROSS_RUST_VERSION:-1.96.0+dfsg1-1~deb12u2}"
 GCC_VERSION="${PANTS_PYO3_CROSS_GCC_VERSION:-4:12.2.0-3}"
+GLIBC_CROSS_VERSION="${PANTS_PYO3_CROSS_GLIBC_VERSION:-2.36-8cross1}"
 QEMU_VERSION="${PANTS_PYO3_CROSS_QEMU_VERSION:-1:7.2+dfsg-7+deb12u18+b3}"
 PYTHON_SERIES="3.11"
 PYTHON_VERSION="${PANTS_PYO3_CROSS_PYTHON_VERSION:-3.11.2-6+deb12u9}"
@@ -40,6 +42,8 @@ HOST_PACKAGES=(
   "cargo-web=$RUST_VERSION"
   "libstd-rust-web-dev:$DEB_ARCH=$RUST_VERSION"
   "gcc-aarch64-linux-gnu=$GCC_VERSION"
+  # Only a Recommends of the cross gcc, but without it the link fails (`cannot find crti.o`).
+  "libc6-dev-arm64-cross=$GLIBC_CROSS_VERSION"
   "qemu-user=$QEMU_VERSION"
 )
 # arm64 packages unpacked into the private sysroot: the interpreter, its standard library and the
