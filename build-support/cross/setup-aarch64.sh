@@ -67,9 +67,17 @@ installed_version() {
   dpkg-query -W -f='${db:Status-Status} ${Version}\n' "${1%%=*}" 2>/dev/null | awk '$1 == "installed" {print $2}'
 }
 
+# A package counts as present at any version: apt keeps rustc-web and its arm64 standard library at
+# one version (`Multi-Arch: same`, exact Depends), and a newer security release is fine. The pins say
+# what gets installed when it is missing.
 missing=()
 for spec in "${HOST_PACKAGES[@]}"; do
-  if [[ "$(installed_version "$spec")" != "${spec#*=}" ]]; then missing+=("$spec"); fi
+  have="$(installed_version "$spec")"
+  if [[ -z "$have" ]]; then
+    missing+=("$spec")
+  elif [[ "$have" != "${spec#*=}" ]]; then
+    say "note: ${spec%%=*} $have is installed (tested with ${spec#*=})"
+  fi
 done
 sysroot_stamp="$KIT/.sysroot-packages"
 sysroot_wanted="$(printf '%s\n' "${SYSROOT_PACKAGES[@]}")"
@@ -116,6 +124,11 @@ fi
 
 apt_get() { apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 "$@"; }
 
+# One installer at a time (the sysroot is replaced by a rename, but two downloads would race).
+mkdir -p "$KIT"
+exec 9>"$KIT/.lock"
+flock 9
+
 if ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
   say "adding the $DEB_ARCH architecture to dpkg"
   dpkg --add-architecture "$DEB_ARCH"
@@ -126,20 +139,23 @@ fi
 
 if [[ ${#missing[@]} -gt 0 ]]; then
   say "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  install() { DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+  # Stale package lists may not know the pinned versions yet: refresh them once and retry.
+  install || { apt_get update -qq && install; }
 fi
 
 if [[ $sysroot_ok -eq 0 ]]; then
   say "unpacking an aarch64 CPython $PYTHON_SERIES into $SYSROOT"
-  mkdir -p "$KIT"
   debs="$(mktemp -d)"
   trap 'rm -rf "$debs"' EXIT
-  chmod 755 "$debs"  # apt's download sandbox user must be able to write here.
+  # apt downloads as its sandbox user `_apt`, which must be able to write here.
+  chmod 755 "$debs"
+  chown _apt "$debs" 2>/dev/null || true
   specs=()
   for spec in "${SYSROOT_PACKAGES[@]}"; do
     if [[ "$spec" == *=* ]]; then specs+=("${spec%%=*}:$DEB_ARCH=${spec#*=}"); else specs+=("$spec:$DEB_ARCH"); fi
   done
-  (cd "$debs" && apt_get download -qq "${specs[@]}" 2>/dev/null)
+  (cd "$debs" && apt_get download -qq "${specs[@]}")
   rm -rf "$SYSROOT.tmp"
   mkdir -p "$SYSROOT.tmp"
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$SYSROOT.tmp"; done
@@ -150,6 +166,12 @@ if [[ $sysroot_ok -eq 0 ]]; then
 fi
 write_descriptor
 
+# The standard library must sit where this rustc looks for it, or every build fails late.
+libdir="$(/usr/bin/rustc --print target-libdir --target "$TRIPLE")"
+if ! compgen -G "$libdir/libstd-*.rlib" >/dev/null; then
+  say "/usr/bin/rustc has no $TRIPLE standard library in $libdir; is libstd-rust-web-dev:$DEB_ARCH at rustc-web's version?"
+  exit 1
+fi
 rustc_release="$(/usr/bin/rustc -V)"
 say "done: $rustc_release with the $TRIPLE standard library, $(/usr/bin/aarch64-linux-gnu-gcc -dumpversion) cross gcc,"
 say "      $(/usr/bin/qemu-aarch64 --version | head -n1), CPython $PYTHON_VERSION (aarch64) in $SYSROOT"
