@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -241,3 +242,43 @@ def cross_env(
                 )
             env["PYO3_CROSS_LIB_DIR"] = target_python.lib_dir
     return env
+
+
+def probe_argv(toolchain: CrossToolchain) -> tuple[str, ...]:
+    """A command whose output identifies the toolchain, for the build's cache key (run it uncached,
+    once per Pants run, like the host's `rustc -vV`): rustc's `-vV`, the target's library directory
+    (the command fails if it doesn't exist, i.e. rustc has no standard library for the triple) and
+    the linker's version line. Uses only `/bin/sh` builtins, so it needs no PATH."""
+    script = (
+        '"$1" -vV && d="$("$1" --print target-libdir --target "$2")" && [ -d "$d" ] && '
+        'echo "target-libdir: $d" && '
+        '{ "$3" --version 2>&1 || true; } | { read -r line; echo "linker: $line"; }'
+    )
+    return ("/bin/sh", "-c", script, "probe", toolchain.rustc, toolchain.triple, toolchain.linker)
+
+
+def toolchain_problems(toolchain: CrossToolchain, python_version: str | None = None) -> list[str]:
+    """What is missing on this machine for `toolchain`, as sentences (empty if nothing is).
+
+    Checks files only (no tool is run): the three tools, the runner's program, and the target
+    CPython `python_version` in the sysroot (without it version-specific modules still build, from
+    `PYO3_CROSS_PYTHON_VERSION` alone, but can't be tested).
+    """
+    problems = []
+    for key in ("rustc", "cargo", "linker"):
+        path = getattr(toolchain, key)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            problems.append(f"The `{key}` of the `{toolchain.triple}` toolchain, {path}, is not an executable file.")
+    runner = toolchain.runner_argv()
+    if runner and not shutil.which(runner[0]):
+        problems.append(f"The runner of the `{toolchain.triple}` toolchain, `{runner[0]}`, is not installed.")
+    if toolchain.sysroot and not os.path.isdir(toolchain.sysroot):
+        problems.append(f"The sysroot of the `{toolchain.triple}` toolchain, {toolchain.sysroot}, does not exist.")
+    elif python_version and toolchain.sysroot:
+        target_python = find_target_python(toolchain.sysroot, python_version, toolchain.triple)
+        if target_python is None or not os.path.isfile(target_python.executable):
+            problems.append(
+                f"The sysroot {toolchain.sysroot} has no CPython {python_version} for `{toolchain.triple}`, "
+                "so modules built for it can't be tested."
+            )
+    return problems

@@ -21,9 +21,11 @@ from pants_pyo3.cross import (
     linux_platform_tag,
     multiarch,
     parse_toolchains,
+    probe_argv,
     read_sysconfigdata,
     target_ext_suffix,
     target_interpreter_tag,
+    toolchain_problems,
 )
 from pants_pyo3.testutil import (
     AARCH64_LINUX,
@@ -188,6 +190,23 @@ def test_target_ext_suffix(tmp_path: Path) -> None:
     assert target_interpreter_tag(AARCH64_LINUX, "3.9", abi3=True) == "cpython-39-aarch64-linux-gnu-abi3"
 
 
+def test_toolchain_problems_name_what_is_missing(tmp_path: Path) -> None:
+    tc = toolchain(rustc=str(tmp_path / "rustc"), runner="no-such-qemu -L {sysroot}", sysroot=str(tmp_path))
+    problems = toolchain_problems(tc, "3.11")
+    assert any(f"The `rustc` of the `{AARCH64_LINUX}` toolchain, {tmp_path}/rustc" in p for p in problems)
+    assert any("`no-such-qemu`, is not installed" in p for p in problems)
+    assert any("has no CPython 3.11" in p for p in problems)
+    assert toolchain_problems(toolchain(sysroot=str(tmp_path / "nope")))[-1].endswith("does not exist.")
+
+
+def test_probe_fails_without_the_target_standard_library() -> None:
+    tc = cross_toolchain()
+    if tc is None:
+        pytest.skip("No aarch64 toolchain on this machine (build-support/cross/setup-aarch64.sh).")
+    other = CrossToolchain.from_mapping("riscv64gc-unknown-linux-gnu", {"rustc": tc.rustc, "cargo": tc.cargo, "linker": tc.linker})
+    assert subprocess.run(probe_argv(other), env={}, capture_output=True).returncode != 0
+
+
 def test_setup_script_descriptor_is_a_valid_toolchain() -> None:
     """The machine's toolchain (from `./pants` or the set-up script's descriptor) parses, if present."""
     tc = cross_toolchain()
@@ -195,6 +214,12 @@ def test_setup_script_descriptor_is_a_valid_toolchain() -> None:
         pytest.skip("No aarch64 toolchain on this machine (build-support/cross/setup-aarch64.sh).")
     assert tc.runner_argv()[0].endswith("qemu-aarch64")
     assert find_target_python(tc.sysroot, "3.11", AARCH64_LINUX) is not None
+    assert toolchain_problems(tc, "3.11") == []
+    # The probe runs with an empty environment, as a hermetic Pants process does.
+    probe = subprocess.run(probe_argv(tc), env={}, capture_output=True, text=True, check=True).stdout
+    assert "host: x86_64-unknown-linux-gnu" in probe
+    assert "target-libdir: " in probe and f"/rustlib/{AARCH64_LINUX}/lib" in probe
+    assert "linker: " in probe and "linker: \n" not in probe
 
 
 @pytest.mark.parametrize("abi3", [pytest.param(False, id="cp311"), pytest.param(True, id="abi3")])
