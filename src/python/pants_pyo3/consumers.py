@@ -9,6 +9,7 @@ build backend that tags their wheels for the platform.
 
 from __future__ import annotations
 
+import json
 import logging
 import pkgutil
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from pants.backend.python.util_rules.package_dists import (
 )
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
 from pants.engine.addresses import Address, Addresses
-from pants.engine.fs import EMPTY_DIGEST, CreateDigest, Digest, FileContent
+from pants.engine.fs import (
+    EMPTY_DIGEST,
+    AddPrefix,
+    CreateDigest,
+    Digest,
+    FileContent,
+    MergeDigests,
+)
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target, Targets, TransitiveTargets, TransitiveTargetsRequest
 from pants.engine.unions import UnionRule
@@ -34,17 +42,32 @@ from pants.util.strutil import softwrap
 from pants_pyo3 import wheel_backend
 from pants_pyo3.rules import (
     BuiltPyo3Extension,
-    Pyo3ExtensionBuildRequest,
+    BuiltPyo3Extensions,
+    Pyo3ExtensionBuildsRequest,
+    Pyo3ExtensionError,
     Pyo3InterpreterMismatchError,
 )
-from pants_pyo3.target_types import Pyo3ExtensionTarget, Pyo3InterpreterConstraintsField, Pyo3ModuleNameField
-from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest
+from pants_pyo3.subsystems import Pyo3Subsystem
+from pants_pyo3.target_types import (
+    Pyo3ExtensionTarget,
+    Pyo3InterpreterConstraintsField,
+    Pyo3ModuleNameField,
+    Pyo3TargetTriplesField,
+)
+from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest, wheel_platform_tag
 
 logger = logging.getLogger(__name__)
 
 _BACKEND_MODULE = "_pants_pyo3_backend"
-# Pinned so wheel builds are reproducible; both support CPython 3.8 to 3.13.
+_MODULES_DIR = "_pants_pyo3_modules"
+# Pinned so wheel builds are reproducible; all support CPython 3.8 to 3.13.
 _BUILD_REQUIREMENTS = ("setuptools==69.5.1", "wheel==0.43.0")
+# For the manylinux check: auditwheel's own policies and analysis, run by the wheel backend.
+_AUDITWHEEL_REQUIREMENTS = ("auditwheel==6.1.0", "pyelftools==0.31", "packaging==24.0")
+
+
+class Pyo3WheelPlanError(Pyo3ExtensionError):
+    pass
 
 
 def _extensions(targets: Iterable[Target]) -> tuple[Target, ...]:
@@ -64,31 +87,31 @@ class Pyo3ConsumerCheckRequest:
 
 @dataclass(frozen=True)
 class CheckedPyo3Extensions:
-    built: tuple[BuiltPyo3Extension, ...]
+    built: tuple[BuiltPyo3Extensions, ...]
+
+
+def _can_import(python: Pyo3Interpreter, ext: BuiltPyo3Extensions) -> bool:
+    if ext.abi3_floor:
+        return (python.major, python.minor) >= ext.abi3_floor
+    return any(b.interpreter.ext_suffix == python.ext_suffix for b in ext.host_builds)
 
 
 @rule(desc="Check the interpreter of a consumer of PyO3 extensions", level=LogLevel.DEBUG)
 async def check_consumer_interpreter(request: Pyo3ConsumerCheckRequest) -> CheckedPyo3Extensions:
     consumer_python = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(request.interpreter_constraints))
     built = await MultiGet(
-        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(t)) for t in request.extensions
+        Get(BuiltPyo3Extensions, Pyo3ExtensionBuildsRequest(t)) for t in request.extensions
     )
     for ext in built:
-        if ext.abi3_floor:
-            ok = (consumer_python.major, consumer_python.minor) >= ext.abi3_floor
-            built_for = f"the stable ABI of CPython >= {'.'.join(map(str, ext.abi3_floor))}"
-        else:
-            ok = consumer_python.ext_suffix == ext.interpreter.ext_suffix
-            built_for = f"{ext.interpreter.implementation} {ext.interpreter.version}"
-        if not ok:
+        if not _can_import(consumer_python, ext):
             raise Pyo3InterpreterMismatchError(
                 softwrap(
                     f"""
                     The {request.what} {request.consumer} runs under
                     {consumer_python.implementation} {consumer_python.version}
                     ({consumer_python.executable.path}), but the `{Pyo3ExtensionTarget.alias}` target
-                    {ext.address} it depends on was built for {built_for}, so the module would not
-                    import. Give both the same `{Pyo3InterpreterConstraintsField.alias}` (the
+                    {ext.address} it depends on is built for {ext.describe()}, so the module would
+                    not import. Give both compatible `{Pyo3InterpreterConstraintsField.alias}` (the
                     extension's are currently {ext.interpreter_constraints}; the consumer's, merged
                     with its dependencies', are {request.interpreter_constraints}).
                     """
@@ -127,8 +150,69 @@ class Pyo3DistBuildEnvironmentRequest(DistBuildEnvironmentRequest):
         return PythonDistributionFieldSet.is_applicable(tgt) and tgt[GenerateSetupField].value is not False
 
 
+def _wheel_plan(
+    dist: Address,
+    versions: tuple[str, ...],
+    constraints: InterpreterConstraints,
+    extensions: tuple[BuiltPyo3Extensions, ...],
+) -> list[tuple[str, str, str, tuple[BuiltPyo3Extension, ...]]]:
+    """The wheels of a distribution: (python tag, abi tag, triple, the modules in it) each."""
+    triples = tuple(dict.fromkeys(t for ext in extensions for t in ext.triples))
+    for ext in extensions:
+        missing_triples = [t for t in triples if t not in ext.triples]
+        if missing_triples:
+            raise Pyo3WheelPlanError(
+                softwrap(
+                    f"""
+                    The python_distribution {dist} holds extensions built for {', '.join(triples)},
+                    but the `{Pyo3ExtensionTarget.alias}` target {ext.address} is not built for
+                    {', '.join(missing_triples)}, so those wheels would lack it. Give every
+                    extension of the distribution the same `{Pyo3TargetTriplesField.alias}`.
+                    """
+                )
+            )
+        if ext.abi3_floor:
+            below = [v for v in versions if tuple(map(int, v.split("."))) < ext.abi3_floor]
+            missing = ", ".join(below)
+        else:
+            missing = ", ".join(v for v in versions if v not in ext.versions)
+        if missing:
+            raise Pyo3WheelPlanError(
+                softwrap(
+                    f"""
+                    The python_distribution {dist} admits CPython {missing} (its
+                    `interpreter_constraints`, merged with its dependencies', are {constraints}),
+                    but the `{Pyo3ExtensionTarget.alias}` target {ext.address} in it is built for
+                    {ext.describe()}, so a wheel for {missing} could not import it. Narrow the
+                    distribution's `interpreter_constraints`, or widen the extension's.
+                    """
+                )
+            )
+    floors = {ext.abi3_floor for ext in extensions}
+    plan = []
+    for triple in triples:
+        if None not in floors:
+            # Every module uses the stable ABI: one `cpXY-abi3` wheel, for the highest floor.
+            major, minor = max(f for f in floors if f)
+            modules = tuple(b for ext in extensions for b in ext.builds if b.triple == triple)
+            plan.append((f"cp{major}{minor}", "abi3", triple, modules))
+            continue
+        for version in versions:
+            tag = "cp" + version.replace(".", "")
+            modules = tuple(
+                b
+                for ext in extensions
+                for b in ext.builds
+                if b.triple == triple and (ext.abi3_floor or b.interpreter.version == version)
+            )
+            plan.append((tag, tag, triple, modules))
+    return plan
+
+
 @rule(desc="Prepare a platform wheel build for PyO3 extensions", level=LogLevel.DEBUG)
-async def pyo3_dist_build_environment(request: Pyo3DistBuildEnvironmentRequest) -> DistBuildEnvironment:
+async def pyo3_dist_build_environment(
+    request: Pyo3DistBuildEnvironmentRequest, python_setup: PythonSetup, pyo3: Pyo3Subsystem
+) -> DistBuildEnvironment:
     targets = await Get(Targets, Addresses(request.target_addresses))
     extensions = _extensions(targets)
     if not extensions:
@@ -140,22 +224,47 @@ async def pyo3_dist_build_environment(request: Pyo3DistBuildEnvironmentRequest) 
             dist, "python_distribution", request.interpreter_constraints, extensions
         ),
     )
+    versions = request.interpreter_constraints.partition_into_major_minor_versions(
+        python_setup.interpreter_versions_universe
+    )
+    plan = _wheel_plan(dist, versions, request.interpreter_constraints, checked.built)
+
+    # Every module goes into the chroot under a private directory; the backend puts each wheel's
+    # own into it. The copies generated into the package tree (this machine's builds) are left out
+    # of the base wheel.
+    builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
+    placed = await MultiGet(
+        Get(Digest, AddPrefix(b.module_digest, f"{_MODULES_DIR}/{i}")) for i, b in enumerate(builds)
+    )
+    config = {
+        "strip": sorted({b.module_path for b in builds if b.host}),
+        "manylinux": pyo3.manylinux,
+        "wheels": [
+            {
+                "python_tag": python_tag,
+                "abi_tag": abi_tag,
+                "platform": wheel_platform_tag(triple),
+                "modules": [
+                    {"path": b.module_path, "source": f"{_MODULES_DIR}/{builds.index(b)}/{b.module_path}"}
+                    for b in modules
+                ],
+            }
+            for python_tag, abi_tag, triple, modules in plan
+        ],
+    }
     backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
     assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
-    requires = ", ".join(f'"{r}"' for r in _BUILD_REQUIREMENTS)
+    build_requirements = _BUILD_REQUIREMENTS + (_AUDITWHEEL_REQUIREMENTS if pyo3.manylinux != "off" else ())
+    requires = ", ".join(f'"{r}"' for r in build_requirements)
     files = [
         FileContent(_BACKEND_MODULE + ".py", backend),
         FileContent(
             "pyproject.toml",
             f'[build-system]\nrequires = [{requires}]\nbuild-backend = "{_BACKEND_MODULE}"\n'.encode(),
         ),
+        FileContent(wheel_backend.PLAN_FILE, json.dumps(config, indent=1, sort_keys=True).encode()),
     ]
-    floors = {b.abi3_floor for b in checked.built}
-    if None not in floors:
-        # Every module uses the stable ABI: the wheel is `cpXY-abi3-<platform>` for the highest floor.
-        major, minor = max(f for f in floors if f)
-        files.append(FileContent("setup.cfg", f"[bdist_wheel]\npy_limited_api = cp{major}{minor}\n".encode()))
-    digest = await Get(Digest, CreateDigest(files))
+    digest = await Get(Digest, MergeDigests([await Get(Digest, CreateDigest(files)), *placed]))
     return DistBuildEnvironment((), digest)
 
 

@@ -193,7 +193,7 @@ async def check_rust_toolchain(request: RustToolchainCheckRequest) -> RustToolch
     )
     lines.append(DoctorLine(True, f"linker cc: {linker}"))
 
-    installed = toolchain.installed_targets()
+    installed = toolchain.installed
     installed_text = ", ".join(installed) or "none"
     if toolchain.host in installed:
         lines.append(

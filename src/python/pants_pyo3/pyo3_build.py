@@ -23,7 +23,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import sysconfig
 
 # Exit codes the Pants rule maps to named errors.
 EXIT_CARGO_FAILED = 10
@@ -91,14 +90,6 @@ def elf_exported_symbols(path: str) -> set:
     return names
 
 
-def ext_suffix(abi3: bool) -> str:
-    if abi3:
-        return ".abi3.so"
-    suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    assert suffix, "this interpreter has no EXT_SUFFIX, which is a bug in the pants-pyo3 plugin"
-    return suffix
-
-
 def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
     """A `RUSTC_WRAPPER` that runs rustc (through `inner`, a user's wrapper, if any) with `extra_args`."""
     words = [shlex.quote(a) for a in inner] + ['"$@"'] + [shlex.quote(a) for a in extra_args]
@@ -112,13 +103,6 @@ def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
         f.write(script)
     os.chmod(tmp, 0o755)
     os.replace(tmp, path)
-
-
-def interpreter_tag(abi3: bool) -> str:
-    """A name for the ABI of the interpreter running this script, e.g. `cpython-311-x86_64-linux-gnu`."""
-    suffix = ext_suffix(False)
-    tag = suffix.strip(".").rpartition(".")[0] or sys.implementation.cache_tag
-    return tag + ("-abi3" if abi3 else "")
 
 
 def main() -> None:
@@ -159,7 +143,7 @@ def main() -> None:
     # file names per interpreter ABI, so the builds for 3.9, 3.10, ... sit side by side. With
     # `--target`, RUSTFLAGS don't reach build scripts and proc macros (syn, pyo3-macros): those stay
     # shared.
-    rustflags = "-Cmetadata=pants-pyo3-{}".format(interpreter_tag(cfg["abi3"]))
+    rustflags = "-Cmetadata=pants-pyo3-{}".format(cfg["abi_tag"])
     # Absolute paths of the mirror and cargo's registry are remapped so they don't end up in the
     # binary (panic locations, debug info): the output doesn't depend on where the cache lives. The
     # remap is added by a rustc wrapper, not RUSTFLAGS: cargo leaves all of RUSTFLAGS out of its
@@ -220,13 +204,12 @@ def main() -> None:
         if library is None:
             fail(EXIT_NO_LIBRARY, "cargo built no cdylib for {}.".format(manifest))
 
-        package, _, name = cfg["module_name"].rpartition(".")
-        dest_dir = os.path.join(cfg["output_dir"], *package.split(".")) if package else cfg["output_dir"]
-        os.makedirs(dest_dir, exist_ok=True)
-        dest = os.path.join(dest_dir, name + ext_suffix(cfg["abi3"]))
+        dest = cfg["output"]
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
         shutil.copyfile(library, dest)
 
     symbols = elf_exported_symbols(dest)
+    name = cfg["module_name"].rpartition(".")[2]
     init = "PyInit_" + name
     if symbols and init not in symbols:
         exported = sorted(s for s in symbols if s.startswith("PyInit_"))

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, doctor, publish, rules as build_rules, toolchain, version_bump
+from pants_pyo3 import consumers, cross_subsystem, doctor, publish, rules as build_rules, toolchain, version_bump
 from pants_pyo3 import one_version, sdist
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
@@ -18,6 +18,7 @@ def rules():
         *doctor.rules(),
         *version_bump.rules(),
         *publish.rules(),
+        *cross_subsystem.rules(),
         *one_version.rules(),
         *sdist.rules(),
     ]

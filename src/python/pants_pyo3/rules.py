@@ -38,7 +38,7 @@ from pants.engine.fs import (
     RemovePrefix,
     Snapshot,
 )
-from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.process import FallibleProcessResult, Process, ProcessExecutionFailure
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     AllTargets,
@@ -76,6 +76,7 @@ from pants_pyo3.target_types import (
     Pyo3InterpreterConstraintsField,
     Pyo3ModuleNameField,
     Pyo3ProfileField,
+    Pyo3TargetTriplesField,
 )
 from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest, RustToolchain
 
@@ -104,6 +105,10 @@ class Pyo3BuildError(Pyo3ExtensionError):
 
 
 class Pyo3InterpreterMismatchError(Pyo3ExtensionError):
+    pass
+
+
+class Pyo3InterpreterNotFoundError(Pyo3ExtensionError):
     pass
 
 
@@ -138,24 +143,71 @@ def check_unique_module_names(targets: AllPyo3ExtensionTargets) -> None:
 
 @dataclass(frozen=True)
 class Pyo3ExtensionBuildRequest:
+    """One cargo build of an extension: for one interpreter (or the stable ABI) and one triple."""
+
     target: Target
+    interpreter: Pyo3Interpreter
+    triple: str
 
 
 @dataclass(frozen=True)
 class BuiltPyo3Extension:
-    """The compiled module, at its path under its Python source root (unstripped)."""
+    """One compiled module, at its path under its Python source root (unstripped)."""
 
     address: Address
     digest: Digest
+    # The module's path relative to its source root, e.g. `myext/_native.cpython-311-x86_64-linux-gnu.so`,
+    # and a digest holding it there.
+    module_path: str
+    module_digest: Digest
     interpreter: Pyo3Interpreter
+    abi3_floor: tuple[int, int] | None
+    triple: str
+    # Built for the platform Pants runs on, so tests and pex files here can import it.
+    host: bool
+
+
+@dataclass(frozen=True)
+class Pyo3ExtensionBuildsRequest:
+    target: Target
+
+
+@dataclass(frozen=True)
+class BuiltPyo3Extensions:
+    """Every build of one extension: one per interpreter (a single one for abi3) and triple."""
+
+    address: Address
     interpreter_constraints: InterpreterConstraints
     abi3_floor: tuple[int, int] | None
+    builds: tuple[BuiltPyo3Extension, ...]
+
+    @property
+    def host_builds(self) -> tuple[BuiltPyo3Extension, ...]:
+        return tuple(b for b in self.builds if b.host)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b.interpreter.version for b in self.builds))
+
+    @property
+    def triples(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b.triple for b in self.builds))
+
+    def describe(self) -> str:
+        if self.abi3_floor:
+            return f"the stable ABI of CPython >= {'.'.join(map(str, self.abi3_floor))}"
+        return "CPython " + ", ".join(self.versions)
 
 
 def extension_interpreter_constraints(tgt: Target, python_setup: PythonSetup) -> InterpreterConstraints:
     return InterpreterConstraints(
         tgt[Pyo3InterpreterConstraintsField].value_or_global_default(python_setup)
     )
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
 
 
 async def _crate_target(tgt: Target) -> Target:
@@ -212,6 +264,38 @@ def _read_manifest(tgt: Target, crate: Target, contents: DigestContents) -> Carg
         raise Pyo3ExtensionError(f"The `{Pyo3ExtensionTarget.alias}` target {tgt.address}: {e}")
 
 
+@dataclass(frozen=True)
+class Pyo3CrateRequest:
+    target: Target
+
+
+@dataclass(frozen=True)
+class Pyo3Crate:
+    """The crate an extension builds: its target, files (with path dependencies) and manifest."""
+
+    target: Target
+    sources: SourceFiles
+    manifest: CargoManifest
+
+
+@rule(desc="Read the crate of a `pyo3_extension`", level=LogLevel.DEBUG)
+async def read_pyo3_crate(request: Pyo3CrateRequest) -> Pyo3Crate:
+    crate = await _crate_target(request.target)
+    crate_closure = await Get(TransitiveTargets, TransitiveTargetsRequest([crate.address]))
+    sources = await Get(
+        SourceFiles,
+        SourceFilesRequest(
+            [t.get(SourcesField) for t in crate_closure.closure],
+            for_sources_types=(CargoCrateSourcesField, FileSourceField),
+        ),
+    )
+    manifest_contents = await Get(
+        DigestContents,
+        DigestSubset(sources.snapshot.digest, PathGlobs([os.path.join(crate.address.spec_path, "Cargo.toml")])),
+    )
+    return Pyo3Crate(crate, sources, _read_manifest(request.target, crate, manifest_contents))
+
+
 def _env_vars(pyo3: Pyo3Subsystem) -> tuple[tuple[str, ...], dict[str, str]]:
     """The `NAME` entries to read from Pants' environment, and the literal `NAME=value` ones."""
     names = tuple(v for v in pyo3.extra_env_vars if "=" not in v)
@@ -219,72 +303,167 @@ def _env_vars(pyo3: Pyo3Subsystem) -> tuple[tuple[str, ...], dict[str, str]]:
     return names, literals
 
 
+def _check_triples(tgt: Target, triples: tuple[str, ...], toolchain: RustToolchain) -> None:
+    field = tgt[Pyo3TargetTriplesField]
+    for triple in triples:
+        if triple not in toolchain.known:
+            raise Pyo3ExtensionError(
+                softwrap(
+                    f"""
+                    The `{field.alias}` of the `{Pyo3ExtensionTarget.alias}` target {tgt.address}
+                    names `{triple}`, which is not a target triple that rustc
+                    {toolchain.release} knows. Use a triple from `rustc --print target-list`, e.g.
+                    `{toolchain.host}`.
+                    """
+                )
+            )
+        if triple not in toolchain.installed:
+            raise Pyo3ExtensionError(
+                softwrap(
+                    f"""
+                    The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for `{triple}`,
+                    but the Rust standard library for `{triple}` is not installed in the toolchain
+                    at {toolchain.sysroot} (installed: {', '.join(toolchain.installed) or 'none'}).
+                    Install it with `rustup target add {triple}` (for the toolchain
+                    {toolchain.release}), or remove `{triple}` from `{field.alias}`.
+                    """
+                )
+            )
+
+
+async def _interpreter_for_version(
+    tgt: Target, constraints: InterpreterConstraints, version: str
+) -> Pyo3Interpreter:
+    """The interpreter of one major.minor version that the constraints admit."""
+    narrowed = InterpreterConstraints(f"{c},=={version}.*" for c in constraints)
+    try:
+        return await Get(Pyo3Interpreter, Pyo3InterpreterRequest(narrowed))
+    except ProcessExecutionFailure:
+        raise Pyo3InterpreterNotFoundError(
+            softwrap(
+                f"""
+                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for every CPython
+                version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit, which
+                includes {version}, but no CPython {version} interpreter was found where
+                `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
+                install {version}`), or narrow the constraints to exclude it, e.g.
+                `{Pyo3InterpreterConstraintsField.alias}=["CPython>={version.split('.')[0]}.{int(version.split('.')[1]) + 1}"]`.
+                """
+            )
+        )
+
+
+@rule(desc="Build a PyO3 extension for each interpreter and target triple")
+async def build_pyo3_extension_matrix(
+    request: Pyo3ExtensionBuildsRequest, toolchain: RustToolchain, python_setup: PythonSetup
+) -> BuiltPyo3Extensions:
+    tgt = request.target
+    crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
+    constraints = extension_interpreter_constraints(tgt, python_setup)
+    try:
+        versions = constraints.partition_into_major_minor_versions(
+            python_setup.interpreter_versions_universe
+        )
+    except ValueError:  # Pants' own complaint, which can't name the target.
+        versions = ()
+    if not versions:
+        raise Pyo3InterpreterNotFoundError(
+            softwrap(
+                f"""
+                The `{Pyo3InterpreterConstraintsField.alias}` of the `{Pyo3ExtensionTarget.alias}`
+                target {tgt.address} ({constraints}) admit none of the Python versions in
+                `[python].interpreter_versions_universe`
+                ({', '.join(python_setup.interpreter_versions_universe)}). Fix the constraints, or
+                add the version to the universe.
+                """
+            )
+        )
+    floor = crate.manifest.abi3_floor
+    if floor:
+        below = [v for v in versions if _version_tuple(v) < floor]
+        if below:
+            floor_text = ".".join(map(str, floor))
+            raise Pyo3ExtensionError(
+                softwrap(
+                    f"""
+                    The `{Pyo3ExtensionTarget.alias}` target {tgt.address} enables pyo3's abi3
+                    feature for CPython >= {floor_text}, but its
+                    `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) also admit CPython
+                    {', '.join(below)}, which can't import that module. Raise the constraints to
+                    `["CPython>={floor_text}"]` (or narrower), or lower the abi3 feature (e.g.
+                    `abi3-py{below[0].replace('.', '')}`).
+                    """
+                )
+            )
+        # A stable-ABI module is built once, against the lowest interpreter the target admits.
+        versions = versions[:1]
+    triples = tgt[Pyo3TargetTriplesField].value or (toolchain.host,)
+    _check_triples(tgt, triples, toolchain)
+    interpreters = []
+    for version in versions:
+        interpreters.append(await _interpreter_for_version(tgt, constraints, version))
+    builds = await MultiGet(
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(tgt, interpreter, triple))
+        for triple in triples
+        for interpreter in interpreters
+    )
+    return BuiltPyo3Extensions(tgt.address, constraints, floor, tuple(builds))
+
+
 @rule(desc="Build a PyO3 extension with cargo")
 async def build_pyo3_extension(
     request: Pyo3ExtensionBuildRequest,
     toolchain: RustToolchain,
     pyo3: Pyo3Subsystem,
-    python_setup: PythonSetup,
     global_options: GlobalOptions,
     all_extensions: AllPyo3ExtensionTargets,
 ) -> BuiltPyo3Extension:
     tgt = request.target
+    interpreter = request.interpreter
     check_unique_module_names(all_extensions)
     env_names, env_literals = _env_vars(pyo3)
-    crate = await _crate_target(tgt)
-    crate_closure, python_root = await MultiGet(
-        Get(TransitiveTargets, TransitiveTargetsRequest([crate.address])),
+    crate, python_root, env = await MultiGet(
+        Get(Pyo3Crate, Pyo3CrateRequest(tgt)),
         Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(tgt)),
-    )
-    interpreter_constraints = extension_interpreter_constraints(tgt, python_setup)
-    sources, interpreter, env = await MultiGet(
-        Get(
-            SourceFiles,
-            SourceFilesRequest(
-                [t.get(SourcesField) for t in crate_closure.closure],
-                for_sources_types=(CargoCrateSourcesField, FileSourceField),
-            ),
-        ),
-        Get(
-            Pyo3Interpreter,
-            Pyo3InterpreterRequest(interpreter_constraints),
-        ),
         Get(EnvironmentVars, EnvironmentVarsRequest(env_names)),
     )
-    manifest_contents = await Get(
-        DigestContents,
-        DigestSubset(sources.snapshot.digest, PathGlobs([os.path.join(crate.address.spec_path, "Cargo.toml")])),
-    )
-    manifest = _read_manifest(tgt, crate, manifest_contents)
-    if manifest.abi3_floor and (interpreter.major, interpreter.minor) < manifest.abi3_floor:
-        floor = ".".join(map(str, manifest.abi3_floor))
+    abi3 = crate.manifest.abi3_floor is not None
+    host = request.triple == toolchain.host
+    if not host and not abi3:
         raise Pyo3ExtensionError(
             softwrap(
                 f"""
-                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} enables pyo3's abi3 feature
-                for CPython >= {floor}, but its interpreter constraints select CPython
-                {interpreter.version}, which that module can't be imported on. Raise the
-                `{Pyo3InterpreterConstraintsField.alias}` to `>={floor}` or lower the abi3 feature.
+                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for
+                `{request.triple}`, which is not this machine's `{toolchain.host}`: a
+                version-specific module for another platform needs that platform's Python, which
+                is not configured. Enable pyo3's `abi3-pyXY` feature, or remove `{request.triple}`
+                from `{Pyo3TargetTriplesField.alias}`.
                 """
             )
         )
+    ext_suffix = ".abi3.so" if abi3 else interpreter.ext_suffix
+    # The ABI the module is compiled for, e.g. `cpython-311-x86_64-linux-gnu` or `abi3`: builds
+    # for different ABIs keep their own copies of the crates that depend on it.
+    abi_tag = "abi3" if abi3 else ext_suffix.strip(".").rpartition(".")[0]
 
     module_name = tgt[Pyo3ModuleNameField].value
+    package, _, name = module_name.rpartition(".")
+    module_path = os.path.join(*package.split("."), name + ext_suffix) if package else name + ext_suffix
     config = {
         "address": str(tgt.address),
-        "crate_dir": crate.address.spec_path,
-        "package": manifest.package_name,
-        "files": sorted(sources.snapshot.files),
+        "crate_dir": crate.target.address.spec_path,
+        "package": crate.manifest.package_name,
+        "files": sorted(crate.sources.snapshot.files),
         "module_name": module_name,
         "profile": tgt[Pyo3ProfileField].value,
         "features": list(tgt[Pyo3FeaturesField].value),
         "default_features": tgt[Pyo3DefaultFeaturesField].value,
         "cargo_args": [*pyo3.cargo_args, *tgt[Pyo3CargoArgsField].value],
         "cargo": toolchain.cargo,
-        "target_triple": toolchain.host,
+        "target_triple": request.triple,
         "cache_dir": _CACHE_PATH,
-        "output_dir": os.path.join(_OUT, python_root.path),
-        "abi3": manifest.abi3_floor is not None,
+        "output": os.path.join(_OUT, python_root.path, module_path),
+        "abi_tag": abi_tag,
     }
     driver = pkgutil.get_data(pyo3_build.__name__.rpartition(".")[0], "pyo3_build.py")
     assert driver is not None, "pyo3_build.py is missing, which is a bug in the pants-pyo3 plugin"
@@ -297,7 +476,7 @@ async def build_pyo3_extension(
             ]
         ),
     )
-    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, extra]))
+    input_digest = await Get(Digest, MergeDigests([crate.sources.snapshot.digest, extra]))
     process_env = {
         "PATH": os.pathsep.join(toolchain.path),
         "RUSTC": toolchain.rustc,
@@ -319,8 +498,7 @@ async def build_pyo3_extension(
             output_directories=(_OUT,),
             description=(
                 f"Building {tgt.address} with cargo ({tgt[Pyo3ProfileField].value}, "
-                f"{'abi3' if manifest.abi3_floor else 'CPython ' + interpreter.version}, "
-                f"{toolchain.host})"
+                f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple})"
             ),
             level=LogLevel.INFO,
             remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MS,
@@ -331,9 +509,9 @@ async def build_pyo3_extension(
         if result.exit_code == pyo3_build.EXIT_NO_INIT_SYMBOL:
             hint = softwrap(
                 f"""
-                Name the crate's `#[pymodule]` function `{module_name.rpartition('.')[2]}` (or add
-                `#[pyo3(name = "{module_name.rpartition('.')[2]}")]` to it), or change
-                `{Pyo3ModuleNameField.alias}` to match the module the crate defines.
+                Name the crate's `#[pymodule]` function `{name}` (or add
+                `#[pyo3(name = "{name}")]` to it), or change `{Pyo3ModuleNameField.alias}` to match
+                the module the crate defines.
                 """
             )
         elif result.exit_code == pyo3_build.EXIT_CARGO_FAILED:
@@ -344,13 +522,19 @@ async def build_pyo3_extension(
             f"Building the `{Pyo3ExtensionTarget.alias}` target {tgt.address} failed:\n\n"
             f"{stderr}\n\n{hint}"
         )
-    digest = await Get(Digest, RemovePrefix(result.output_digest, _OUT))
+    digest, module_digest = await MultiGet(
+        Get(Digest, RemovePrefix(result.output_digest, _OUT)),
+        Get(Digest, RemovePrefix(result.output_digest, os.path.normpath(os.path.join(_OUT, python_root.path)))),
+    )
     return BuiltPyo3Extension(
         address=tgt.address,
         digest=digest,
+        module_path=module_path,
+        module_digest=module_digest,
         interpreter=interpreter,
-        interpreter_constraints=interpreter_constraints,
-        abi3_floor=manifest.abi3_floor,
+        abi3_floor=crate.manifest.abi3_floor,
+        triple=request.triple,
+        host=host,
     )
 
 
@@ -361,8 +545,11 @@ class GeneratePythonFromPyo3Request(GenerateSourcesRequest):
 
 @rule(desc="Generate a Python extension module from a PyO3 crate")
 async def generate_python_from_pyo3(request: GeneratePythonFromPyo3Request) -> GeneratedSources:
-    built = await Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(request.protocol_target))
-    return GeneratedSources(await Get(Snapshot, Digest, built.digest))
+    # Every build for this machine, side by side: their file names differ by interpreter
+    # (`_native.cpython-39-x86_64-linux-gnu.so`, ...), so each interpreter imports its own.
+    built = await Get(BuiltPyo3Extensions, Pyo3ExtensionBuildsRequest(request.protocol_target))
+    digest = await Get(Digest, MergeDigests(b.digest for b in built.host_builds))
+    return GeneratedSources(await Get(Snapshot, Digest, digest))
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 
 from pants_pyo3.consumers import CheckedPyo3Extensions, Pyo3ConsumerCheckRequest
 from pants_pyo3.rules import (
-    BuiltPyo3Extension,
+    BuiltPyo3Extensions,
     Pyo3BuildError,
-    Pyo3ExtensionBuildRequest,
+    Pyo3ExtensionBuildsRequest,
     Pyo3ExtensionError,
     Pyo3InterpreterMismatchError,
+    Pyo3InterpreterNotFoundError,
 )
 from pants_pyo3.target_types import Pyo3ModuleNameField
 from pants_pyo3.testutil import (
@@ -37,7 +38,7 @@ from pants_pyo3.toolchain import RustToolchainNotFoundError
 @pytest.fixture
 def rule_runner() -> RuleRunner:
     rule_runner = plugin_rule_runner(
-        QueryRule(BuiltPyo3Extension, [Pyo3ExtensionBuildRequest]),
+        QueryRule(BuiltPyo3Extensions, [Pyo3ExtensionBuildsRequest]),
         QueryRule(Addresses, [DependenciesRequest]),
         QueryRule(CheckedPyo3Extensions, [Pyo3ConsumerCheckRequest]),
     )
@@ -69,31 +70,115 @@ def write_repo(rule_runner: RuleRunner, ext_build: str | None = None, **crate_kw
     )
 
 
-def build(rule_runner: RuleRunner, address: Address = Address("src/python/demo", target_name="native")) -> BuiltPyo3Extension:
+def build(rule_runner: RuleRunner, address: Address = Address("src/python/demo", target_name="native")) -> BuiltPyo3Extensions:
     tgt = rule_runner.get_target(address)
-    return rule_runner.request(BuiltPyo3Extension, [Pyo3ExtensionBuildRequest(tgt)])
+    return rule_runner.request(BuiltPyo3Extensions, [Pyo3ExtensionBuildsRequest(tgt)])
+
+
+def extension_build(**fields: str) -> str:
+    args = "".join(f"    {k}={v},\n" for k, v in fields.items())
+    return (
+        "python_sources()\n"
+        'pyo3_extension(\n    name="native",\n    crate="src/rust/demo",\n    module_name="demo._native",\n'
+        f"{args})\n"
+    )
+
+
+def import_and_add(python: str, pkg_dir: Path, *modules: Path) -> str:
+    pkg = pkg_dir / "demo"
+    pkg.mkdir(exist_ok=True)
+    for so in modules:
+        (pkg / so.name).write_bytes(so.read_bytes())
+    out = subprocess.run(
+        [python, "-c", "import demo._native as m; print(m.add(40, 2))"],
+        cwd=pkg_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
 
 
 def test_builds_module_into_its_package(rule_runner: RuleRunner, tmp_path: Path) -> None:
     write_repo(rule_runner)
-    built = build(rule_runner)
+    [built] = build(rule_runner).builds
     rule_runner.write_digest(built.digest, path_prefix="out")
     so = Path(rule_runner.build_root, "out/src/python/demo") / f"_native{built.interpreter.ext_suffix}"
     assert so.is_file(), sorted(Path(rule_runner.build_root, "out").rglob("*"))
     assert built.interpreter.version == "3.11"
     assert built.abi3_floor is None
     # The module really imports under the interpreter it was built for.
-    pkg = tmp_path / "demo"
-    pkg.mkdir()
-    (pkg / so.name).write_bytes(so.read_bytes())
-    out = subprocess.run(
-        [find_interpreter("3.11"), "-c", "import demo._native as m; print(m.add(40, 2))"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
+    assert import_and_add(find_interpreter("3.11"), tmp_path, so) == "42"
+
+
+def test_one_module_per_interpreter_side_by_side(rule_runner: RuleRunner, tmp_path: Path) -> None:
+    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]'))
+    built = build(rule_runner)
+    assert [b.interpreter.version for b in built.builds] == ["3.10", "3.11"]
+    assert built.versions == ("3.10", "3.11")
+    for b in built.builds:
+        rule_runner.write_digest(b.digest, path_prefix="out")
+    modules = sorted(Path(rule_runner.build_root, "out/src/python/demo").glob("_native.*.so"))
+    assert [m.name for m in modules] == [
+        "_native.cpython-310-x86_64-linux-gnu.so",
+        "_native.cpython-311-x86_64-linux-gnu.so",
+    ]
+    # Both sit in one package; each interpreter imports its own.
+    for version in ("3.10", "3.11"):
+        assert import_and_add(find_interpreter(version), tmp_path, *modules) == "42"
+
+
+def test_abi3_builds_once_and_imports_on_later_interpreters(rule_runner: RuleRunner, tmp_path: Path) -> None:
+    write_repo(
+        rule_runner,
+        ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]'),
+        pyo3_features='["extension-module", "abi3-py310"]',
     )
-    assert out.stdout.strip() == "42"
+    built = build(rule_runner)
+    assert built.abi3_floor == (3, 10)
+    [only] = built.builds
+    assert only.module_path == "demo/_native.abi3.so"
+    rule_runner.write_digest(only.digest, path_prefix="out")
+    so = Path(rule_runner.build_root, "out/src/python/demo/_native.abi3.so")
+    for version in ("3.10", "3.11", "3.12"):
+        assert import_and_add(find_interpreter(version), tmp_path, so) == "42"
+
+
+def test_abi3_floor_above_an_admitted_interpreter(rule_runner: RuleRunner) -> None:
+    write_repo(
+        rule_runner,
+        ext_build=extension_build(interpreter_constraints='["CPython>=3.9,<3.12"]'),
+        pyo3_features='["extension-module", "abi3-py310"]',
+    )
+    with engine_error(Pyo3ExtensionError, contains="also admit CPython 3.9, which can't import") as _:
+        build(rule_runner)
+
+
+def test_constraints_matching_no_installed_interpreter(rule_runner: RuleRunner) -> None:
+    # The universe knows 3.14 (see RULE_RUNNER_GLOBAL_ARGS); this machine has none installed.
+    find_interpreter("3.13")
+    assert not list(Path(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")), "versions").glob("3.14*"))
+    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.13,<3.15"]'))
+    with engine_error(Pyo3InterpreterNotFoundError, contains="no CPython 3.14 interpreter was found") as _:
+        build(rule_runner)
+
+
+def test_constraints_outside_the_universe(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython==2.6.*"]'))
+    with engine_error(Pyo3InterpreterNotFoundError, contains="admit none of the Python versions"):
+        build(rule_runner)
+
+
+def test_triple_without_installed_std(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, ext_build=extension_build(target_triples='["riscv64gc-unknown-linux-gnu"]'))
+    with engine_error(Pyo3ExtensionError, contains="rustup target add riscv64gc-unknown-linux-gnu") as _:
+        build(rule_runner)
+
+
+def test_unknown_triple(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner, ext_build=extension_build(target_triples='["x86_64-unknown-linux-gnux"]'))
+    with engine_error(Pyo3ExtensionError, contains="not a target triple that rustc"):
+        build(rule_runner)
 
 
 @pytest.mark.parametrize(
@@ -213,32 +298,19 @@ def check_consumer(rule_runner: RuleRunner, constraints: str) -> CheckedPyo3Exte
 
 
 def test_consumer_under_another_interpreter_is_rejected(rule_runner: RuleRunner) -> None:
-    find_interpreter("3.10")
-    write_repo(
-        rule_runner,
-        ext_build=dedent(
-            """\
-            python_sources()
-            pyo3_extension(
-                name="native",
-                crate="src/rust/demo",
-                module_name="demo._native",
-                interpreter_constraints=[">=3.10,<3.12"],
-            )
-            """
-        ),
-    )
-    # Both select CPython 3.10 here, so this one is fine.
-    checked = check_consumer(rule_runner, "CPython>=3.10,<3.12")
-    assert [b.interpreter.version for b in checked.built] == ["3.10"]
-    # A consumer pinned to 3.11 would import a module built for 3.10: refused, with the fix.
-    with engine_error(Pyo3InterpreterMismatchError, contains="was built for cpython 3.10") as _:
-        check_consumer(rule_runner, "CPython==3.11.*")
+    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]'))
+    # Consumers under either built interpreter are fine.
+    for constraints in ("CPython>=3.10,<3.12", "CPython==3.11.*"):
+        checked = check_consumer(rule_runner, constraints)
+        assert [b.interpreter.version for b in checked.built[0].builds] == ["3.10", "3.11"]
+    # A consumer pinned to 3.9 would find no module for it: refused, with the fix.
+    with engine_error(Pyo3InterpreterMismatchError, contains="is built for CPython 3.10, 3.11") as _:
+        check_consumer(rule_runner, "CPython==3.9.*")
 
 
 def test_mismatch_message_names_both_targets_and_the_fix(rule_runner: RuleRunner) -> None:
     write_repo(rule_runner)
-    with engine_error(Pyo3InterpreterMismatchError, contains="Give both the same `interpreter_constraints`"):
+    with engine_error(Pyo3InterpreterMismatchError, contains="Give both compatible `interpreter_constraints`"):
         check_consumer(rule_runner, "CPython==3.10.*")
 
 

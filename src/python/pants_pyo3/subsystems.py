@@ -6,11 +6,17 @@ from __future__ import annotations
 import logging
 import os
 
-from pants.option.option_types import StrListOption
+import re
+
+from pants.option.errors import OptionsError
+from pants.option.option_types import StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
 logger = logging.getLogger(__name__)
+
+
+_MANYLINUX_RE = re.compile(r"^(auto|off|manylinux_\d+_\d+|manylinux2014|manylinux2010|manylinux1)$")
 
 
 class Pyo3Subsystem(Subsystem):
@@ -49,6 +55,38 @@ class Pyo3Subsystem(Subsystem):
         ),
         advanced=True,
     )
+
+    _manylinux = StrOption(
+        default="auto",
+        help=softwrap(
+            """
+            Which manylinux tag wheels holding extensions get, checked with auditwheel's rules (the
+            glibc symbol versions and shared libraries each module uses):
+
+            `auto`: the most compatible manylinux tag the modules comply with (e.g.
+            `manylinux_2_34_x86_64` for a module that needs glibc 2.34); a plain `linux_<arch>`
+            tag if they comply with none.
+
+            A policy such as `manylinux_2_28` (or its legacy alias `manylinux2014`): that tag,
+            and an error if a module does not comply with it.
+
+            `off`: the plain `linux_<arch>` tag, which PyPI refuses.
+
+            A wheel is only ever tagged manylinux when its modules comply: the tag is never just
+            renamed.
+            """
+        ),
+    )
+
+    @property
+    def manylinux(self) -> str:
+        value = self._manylinux.strip()
+        if not _MANYLINUX_RE.match(value):
+            raise OptionsError(
+                f"`[{self.options_scope}].manylinux` must be `auto`, `off` or a manylinux policy "
+                f"such as `manylinux_2_17` or `manylinux2014`, but was {value!r}."
+            )
+        return value
 
     def expanded_search_paths(self, path_env: str | None) -> tuple[str, ...]:
         """The search paths with `<PATH>` replaced by the given PATH value."""

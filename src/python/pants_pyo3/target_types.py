@@ -186,10 +186,33 @@ class Pyo3InterpreterConstraintsField(InterpreterConstraintsField):
         `{InterpreterConstraintsField.alias}` on Python targets; defaults to
         `[python].interpreter_constraints`.
 
-        The extension is compiled against the interpreter Pants selects for these constraints.
+        The module is compiled once for every CPython major.minor version these constraints admit
+        (among `[python].interpreter_versions_universe`), e.g. `["CPython>=3.8,<3.14"]` builds
+        six modules, `_native.cpython-38-x86_64-linux-gnu.so` to `..-313-..`, which sit side by
+        side in the package so that each interpreter imports its own. Each version must be
+        installed where `[python-bootstrap].search_path` looks. If the crate enables pyo3's
+        `abi3-pyXY` feature, the module is built once (as `<name>.abi3.so`) and the constraints
+        must not admit a version below `X.Y`.
+
         Python targets that depend on the extension have their constraints merged with these (as
-        for any Python dependency), and a consumer that would run under a different interpreter than
-        the one the module was built for is reported as an error.
+        for any Python dependency); a test or distribution whose interpreter has no build is
+        reported as an error, and a `python_distribution` gets one wheel per version its own
+        constraints admit.
+        """
+    )
+
+
+class Pyo3TargetTriplesField(StringSequenceField):
+    alias = "target_triples"
+    default = None
+    help = help_text(
+        """
+        The Rust target triples to build the module for, e.g.
+        `["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"]`; defaults to the host's.
+
+        Every triple's standard library must be installed in the Rust toolchain (`rustup target
+        add <triple>`). Builds for the host go into tests and pex files; a `python_distribution`
+        gets a wheel per triple, tagged for its platform.
         """
     )
 
@@ -207,6 +230,7 @@ class Pyo3ExtensionTarget(Target):
         Pyo3ProfileField,
         Pyo3CargoArgsField,
         Pyo3InterpreterConstraintsField,
+        Pyo3TargetTriplesField,
         PythonResolveField,
     )
     help = help_text(

@@ -5,12 +5,18 @@
 
 from __future__ import annotations
 
+import ast
+import base64
+import hashlib
+import json
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
@@ -32,6 +38,7 @@ _PASSTHROUGH_ENV = (
     "PANTS_PEX_CLI_KNOWN_VERSIONS",
     "PANTS_CA_CERTS_PATH",
     "PIP_CERT",
+    "PANTS_PYO3_CROSS_TOOLCHAINS",
 )
 
 PYO3_REQUIREMENT = '"=0.29.3"'
@@ -60,6 +67,10 @@ env_vars = ["PIP_CONFIG_FILE=/dev/null", "PIP_CERT"]
 
 [anonymous-telemetry]
 enabled = false
+
+[pyo3]
+# Plain `linux_x86_64` wheels: most tests don't need auditwheel's verdict (matrix_integration_test does).
+manylinux = "off"
 """
 
 
@@ -228,6 +239,8 @@ class TempRepo:
 RULE_RUNNER_GLOBAL_ARGS = (
     "--source-root-patterns=['/src/python', '/src/rust']",
     "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
+    # 3.14 (not installed here) for the missing-interpreter error.
+    "--python-interpreter-versions-universe=['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']",
 )
 RULE_RUNNER_ENV_INHERIT = frozenset({"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"})
 
@@ -300,3 +313,112 @@ def pip_install(venv_python: Path, requirements: Iterable[str], *extra: str) -> 
         check=True,
         env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
     )
+
+
+# Cross builds (docs/cross.md): what `build-support/cross/setup-aarch64.sh` installs, as `./pants`
+# passes it on (`PANTS_PYO3_CROSS_TOOLCHAINS`), or else as the script's descriptor file.
+AARCH64_LINUX = "aarch64-unknown-linux-gnu"
+DEFAULT_CROSS_ROOT = "/opt/pants-pyo3/cross"
+_SETUP_HINT = "Run build-support/cross/setup-aarch64.sh (as root) to install it (see docs/cross.md)."
+
+
+def cross_toolchain(triple: str = AARCH64_LINUX) -> Any:
+    """This machine's `CrossToolchain` for `triple`, or None if it has none."""
+    from pants_pyo3.cross import CrossToolchain
+
+    raw = os.environ.get("PANTS_PYO3_CROSS_TOOLCHAINS")
+    if raw:
+        entry = ast.literal_eval(raw).get(triple)
+    else:
+        root = os.environ.get("PANTS_PYO3_CROSS_ROOT") or DEFAULT_CROSS_ROOT
+        descriptor = Path(root, triple, "toolchain.json")
+        entry = json.loads(descriptor.read_text()) if descriptor.is_file() else None
+    return CrossToolchain.from_mapping(triple, entry) if entry else None
+
+
+def emulated_python(triple: str = AARCH64_LINUX, python_version: str = "3.11") -> list[str]:
+    """The argv prefix that runs the target's CPython `python_version` here (e.g. under qemu).
+
+    Skips the calling test, with the reason, when this machine can't: no toolchain for `triple`, no
+    runner (qemu), or no target CPython in the toolchain's sysroot.
+    """
+    import pytest
+
+    from pants_pyo3.cross import find_target_python
+
+    toolchain = cross_toolchain(triple)
+    if toolchain is None:
+        pytest.skip(f"No cross toolchain for {triple} on this machine. {_SETUP_HINT}")
+    runner = toolchain.runner_argv()
+    if not runner or not shutil.which(runner[0]):
+        pytest.skip(f"No runner for {triple} programs (qemu-user: `{toolchain.runner}`). {_SETUP_HINT}")
+    target_python = find_target_python(toolchain.sysroot, python_version, triple)
+    if target_python is None or not os.path.isfile(target_python.executable):
+        pytest.skip(
+            f"No {triple} CPython {python_version} in the sysroot `{toolchain.sysroot}`. {_SETUP_HINT}"
+        )
+    return [*runner, target_python.executable]
+
+
+def import_wheel_under_emulation(
+    wheel: Path | str,
+    module: str,
+    function: str,
+    *args: Any,
+    triple: str = AARCH64_LINUX,
+    python_version: str = "3.11",
+    timeout: int = 120,
+) -> str:
+    """Unpack `wheel` into a temporary directory, import `module` from it with the target's CPython
+    under emulation, and return `repr(module.function(*args))` as printed there.
+
+    Fails if the interpreter doesn't report the triple's machine (so a host module can't pass), and
+    skips (see `emulated_python`) if this machine can't run the target's programs.
+    """
+    argv = emulated_python(triple, python_version)
+    machine = triple.split("-")[0]
+    with tempfile.TemporaryDirectory(prefix="pyo3-emulated-") as tmp:
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(tmp)
+        code = (
+            f"import importlib, platform, sys; sys.path.insert(0, {tmp!r}); "
+            f"m = importlib.import_module({module!r}); "
+            f"print(platform.machine()); print(m.__file__); print(repr(m.{function}(*{args!r})))"
+        )
+        # `-I`: nothing from this (host) environment reaches the target interpreter's sys.path.
+        proc = subprocess.run(
+            [*argv, "-I", "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"},
+        )
+    assert proc.returncode == 0, (
+        f"Importing {module} from {wheel} under `{' '.join(argv)}` failed ({proc.returncode}):\n"
+        f"{proc.stdout}\n{proc.stderr}"
+    )
+    seen_machine, module_file, result = proc.stdout.strip().splitlines()[-3:]
+    assert seen_machine == machine, f"Expected a {machine} interpreter, got {seen_machine}."
+    assert module_file.startswith(tmp), f"{module} came from {module_file}, not from the wheel."
+    return result
+
+
+def write_wheel(out_dir: Path, name: str, version: str, tag: str, files: Mapping[str, bytes]) -> Path:
+    """A minimal wheel (METADATA, WHEEL, RECORD) holding `files`, for tests that build modules by hand."""
+    dist_info = f"{name}-{version}.dist-info"
+    contents = dict(files)
+    contents[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    contents[f"{dist_info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: pants-pyo3-testutil\nRoot-Is-Purelib: false\nTag: {tag}\n"
+    ).encode()
+    record = []
+    for path, data in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist_info}/RECORD,,")
+    contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = out_dir / f"{name}-{version}-{tag}.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path, data in contents.items():
+            zf.writestr(path, data)
+    return wheel

@@ -42,6 +42,9 @@ class RustToolchain:
     version_info: str
     host: str
     sysroot: str
+    # Triples whose standard library is in the sysroot, and all triples this rustc knows.
+    installed: tuple[str, ...]
+    known: tuple[str, ...]
 
     @property
     def release(self) -> str:
@@ -54,16 +57,17 @@ class RustToolchain:
     def fingerprint(self) -> str:
         return hashlib.sha256(f"{self.sysroot}\n{self.version_info}".encode()).hexdigest()
 
-    def installed_targets(self) -> tuple[str, ...]:
-        """The target triples whose standard library is in the sysroot."""
-        lib = os.path.join(self.sysroot, "lib", "rustlib")
-        try:
-            names = os.listdir(lib)
-        except OSError:
-            return ()
-        return tuple(
-            sorted(n for n in names if os.path.isdir(os.path.join(lib, n, "lib")))
-        )
+
+def wheel_platform_tag(triple: str) -> str:
+    """The wheel platform tag (before any manylinux tag) of a Rust target triple."""
+    arch, _, rest = triple.partition("-")
+    if "linux" in rest:
+        return f"linux_{arch}"
+    if "apple-darwin" in rest:
+        return f"macosx_11_0_{arch}"
+    if "windows" in rest:
+        return {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm64"}.get(arch, arch)
+    return f"{rest.replace('-', '_')}_{arch}"
 
 
 class RustToolchainNotFoundError(BinaryNotFoundError):
@@ -121,7 +125,9 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
             argv=(
                 "/bin/sh",
                 "-c",
-                '"$1" -vV && printf "sysroot: " && "$1" --print sysroot',
+                # Shell builtins only: the process gets no PATH.
+                '"$1" -vV && sysroot="$("$1" --print sysroot)" && echo "sysroot: $sysroot" && '
+                'echo known: $("$1" --print target-list) && cd "$sysroot/lib/rustlib" && echo installed: *',
                 "probe",
                 rustc_paths.first_path.path,
             ),
@@ -134,7 +140,12 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
     lines = probe.stdout.decode().strip().splitlines()
     info = dict(line.split(": ", 1) for line in lines if ": " in line)
     sysroot = info.pop("sysroot")
-    version_info = "\n".join(line for line in lines if not line.startswith("sysroot: "))
+    known = tuple(info.pop("known", "").split())
+    # `lib/rustlib` also holds `etc`, `src` and the like: only triples rustc knows are targets.
+    installed = tuple(sorted(set(info.pop("installed", "").split()) & set(known)))
+    version_info = "\n".join(
+        line for line in lines if not line.startswith(("sysroot: ", "known: ", "installed: "))
+    )
     # Call the toolchain's own binaries, not rustup's proxies, so builds need no rustup state and
     # the toolchain identified above is the one that runs.
     sysroot_bin = os.path.join(sysroot, "bin")
@@ -156,6 +167,8 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
         version_info=version_info,
         host=info.get("host", "unknown"),
         sysroot=sysroot,
+        installed=installed,
+        known=known,
     )
 
 

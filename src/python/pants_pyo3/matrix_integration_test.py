@@ -1,0 +1,124 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""End to end: `pants package ::` on a copy of the example repo writes a wheel per CPython (3.8 to
+3.13), one abi3 wheel and a pex for every interpreter; each installs and imports where it should."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+from pants_pyo3.testutil import PANTS_TOML, TempRepo, find_interpreter, make_venv, pip_install
+
+VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+# The example's packages and crates come into the sandbox through the root BUILD's `example` target.
+EXAMPLE_DIRS = (
+    "src/python/myext",
+    "src/python/greetlib",
+    "src/python/fastsum",
+    "src/python/app",
+    "src/rust/myext",
+    "src/rust/fastsum",
+)
+# The example's own settings for the matrix, with the test repo's defaults for the rest.
+MATRIX_TOML = PANTS_TOML.replace(
+    'interpreter_constraints = ["CPython==3.11.*"]',
+    'interpreter_constraints = ["CPython>=3.8,<3.14"]\n'
+    'interpreter_versions_universe = ["3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]\n'
+    'pip_version = "latest"',
+).replace('manylinux = "off"', 'manylinux = "auto"')
+WHEEL_RE = re.compile(
+    r"^(?P<name>[a-z_]+)-0\.1\.0-(?P<python>cp3\d+)-(?P<abi>cp3\d+|abi3)-(?P<platforms>[a-z0-9_.]+)\.whl$"
+)
+
+AUDITWHEEL_TAG_RE = re.compile(r'consistent with the following platform tag:\s*"([^"]+)"')
+
+
+def example_files() -> dict[str, str]:
+    return {
+        str(path): path.read_text()
+        for d in EXAMPLE_DIRS
+        for path in sorted(Path(d).rglob("*"))
+        if path.is_file() and "target" not in path.parts
+    }
+
+
+def run(*argv: str | Path, cwd: Path | None = None) -> str:
+    proc = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+def wheel_text(wheel: Path, suffix: str) -> str:
+    with zipfile.ZipFile(wheel) as zf:
+        [name] = [n for n in zf.namelist() if n.endswith(suffix)]
+        return zf.read(name).decode()
+
+
+def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
+    assert 'manylinux = "auto"' in MATRIX_TOML and "pip_version" in MATRIX_TOML
+    repo = TempRepo(tmp_path / "repo", example_files(), pants_toml=MATRIX_TOML)
+    started = time.monotonic()
+    repo.pants("package", "::").assert_success()
+    print(f"package :: (6 interpreters + abi3) took {time.monotonic() - started:.1f}s")
+    dist = repo.root / "dist"
+
+    wheels = {w.name: WHEEL_RE.match(w.name) for w in dist.glob("*.whl") if not w.name.startswith("greetlib")}
+    assert all(wheels.values()), sorted(wheels)
+    myext = sorted((m.group("python"), name) for name, m in wheels.items() if m and m.group("name") == "myext")
+    assert [python for python, _ in myext] == sorted("cp" + v.replace(".", "") for v in VERSIONS)
+    [fastsum] = [name for name, m in wheels.items() if m and m.group("name") == "fastsum"]
+    assert WHEEL_RE.match(fastsum).group("python", "abi") == ("cp38", "abi3")  # type: ignore[union-attr]
+
+    # Metadata: each wheel is a platform wheel tagged as named, holding only its own module.
+    for name, m in wheels.items():
+        assert m is not None
+        wheel = dist / name
+        meta = wheel_text(wheel, ".dist-info/WHEEL")
+        assert "Root-Is-Purelib: false" in meta, meta
+        tags = sorted(line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Tag: "))
+        expected = sorted(f"{m.group('python')}-{m.group('abi')}-{p}" for p in m.group("platforms").split("."))
+        assert tags == expected, (name, meta)
+        assert m.group("platforms").startswith("manylinux_"), name
+        assert "\nRequires-Python: >=3.8\n" in wheel_text(wheel, ".dist-info/METADATA")
+        with zipfile.ZipFile(wheel) as zf:
+            modules = [n for n in zf.namelist() if n.endswith(".so")]
+        if m.group("abi") == "abi3":
+            assert modules == ["fastsum/_fastsum.abi3.so"], modules
+        else:
+            assert modules == [f"myext/_native.cpython-{m.group('python')[2:]}-x86_64-linux-gnu.so"], modules
+
+    # auditwheel agrees with every manylinux tag, and twine accepts every wheel.
+    tools = make_venv(find_interpreter("3.11"), tmp_path / "tools")
+    pip_install(tools, ["auditwheel==6.1.0", "twine==5.1.1"])
+    for name, m in wheels.items():
+        assert m is not None
+        shown = run(tools.parent / "auditwheel", "show", dist / name)
+        consistent = AUDITWHEEL_TAG_RE.search(shown)
+        assert consistent and consistent.group(1) == m.group("platforms").split(".")[0], shown
+    checked = run(tools.parent / "twine", "check", *(dist / name for name in wheels))
+    assert checked.count("PASSED") == len(wheels), checked
+
+    # Each wheel installs into a fresh venv of its interpreter; the abi3 one on every interpreter.
+    pex = dist / "src.python.app" / "app.pex"
+    for version in VERSIONS:
+        python = find_interpreter(version)
+        venv = make_venv(python, tmp_path / f"venv{version}")
+        pip_install(venv, ["myext", "fastsum"], "--no-index", "--find-links", str(dist))
+        out = run(
+            venv,
+            "-c",
+            "import myext, fastsum, sys; "
+            "print(sys.version_info[:2], myext.sum_as_string(40, 2), fastsum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
+            "myext._native.__file__.rsplit('/', 1)[1], fastsum._fastsum.__file__.rsplit('/', 1)[1])",
+            cwd=tmp_path,
+        )
+        tag = version.replace(".", "")
+        assert f"'42' True _native.cpython-{tag}-x86_64-linux-gnu.so _fastsum.abi3.so" in out, out
+        # One pex for every interpreter: it carries each build and imports the one for its Python.
+        out = run(python, pex, "Matrix")
+        assert "Hello, Matrix!" in out and "sum_as_string(40, 2)='42'" in out, out

@@ -1,0 +1,55 @@
+//! `fastsum._fastsum`: numeric helpers compiled against CPython's stable ABI (abi3), so that one
+//! build imports on every CPython from 3.8 on.
+
+use pyo3::prelude::*;
+
+/// Kahan-compensated sum of `values`, so that many small terms are not lost.
+fn kahan_sum(values: &[f64]) -> f64 {
+    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+    for &value in values {
+        let y = value - compensation;
+        let t = sum + y;
+        compensation = (t - sum) - y;
+        sum = t;
+    }
+    sum
+}
+
+/// The sum of a sequence of floats, compensated for rounding errors.
+#[pyfunction]
+fn fsum(values: Vec<f64>) -> f64 {
+    kahan_sum(&values)
+}
+
+/// The dot product of two equally long sequences of floats.
+#[pyfunction]
+fn dot(a: Vec<f64>, b: Vec<f64>) -> PyResult<f64> {
+    if a.len() != b.len() {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "dot() needs sequences of equal length, got {} and {}",
+            a.len(),
+            b.len()
+        )));
+    }
+    let products: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+    Ok(kahan_sum(&products))
+}
+
+#[pymodule]
+fn _fastsum(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(fsum, m)?)?;
+    m.add_function(wrap_pyfunction!(dot, m)?)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kahan_sum;
+
+    #[test]
+    fn compensates_small_terms() {
+        let mut values = vec![1.0e16];
+        values.extend(std::iter::repeat(1.0).take(10));
+        assert_eq!(kahan_sum(&values), 1.0e16 + 10.0);
+    }
+}
