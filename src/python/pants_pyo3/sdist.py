@@ -270,10 +270,8 @@ class Pyo3SdistInputs:
 async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
     dist = request.dist
     exported = ExportedTarget(dist)
-    owned, sources = await MultiGet(
-        Get(OwnedDependencies, DependencyOwner(exported)),
-        Get(DistBuildSources, DistBuildChrootRequest(exported, request.interpreter_constraints)),
-    )
+    # The owned targets first: the sources hydrate (build) the extensions, which an error can spare.
+    owned = await Get(OwnedDependencies, DependencyOwner(exported))
     extensions = [o.target for o in owned if o.target.has_field(Pyo3ModuleNameField)]
     if not extensions:
         return Pyo3SdistInputs(EMPTY_DIGEST)
@@ -290,6 +288,7 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
             )
         )
     ext = extensions[0]
+    sources = await Get(DistBuildSources, DistBuildChrootRequest(exported, request.interpreter_constraints))
     crate = await _crate_target(ext)
     crate_closure, setup_kwargs, sources_snapshot = await MultiGet(
         Get(TransitiveTargets, TransitiveTargetsRequest([crate.address])),

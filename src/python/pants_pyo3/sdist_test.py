@@ -6,12 +6,20 @@ from __future__ import annotations
 import hashlib
 import tarfile
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 import toml
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.engine.addresses import Address
+from pants.engine.internals.scheduler import ExecutionError
+from pants.testutil.rule_runner import QueryRule
 
 from pants_pyo3.sdist import (
     MATURIN_REQUIREMENT,
+    Pyo3SdistError,
+    Pyo3SdistInputs,
+    Pyo3SdistRequest,
     crates_root,
     is_extension_binary,
     project_table,
@@ -20,6 +28,13 @@ from pants_pyo3.sdist import (
     sdist_base_name,
 )
 from pants_pyo3.sdist_backend import write_sdist
+from pants_pyo3.testutil import (
+    RULE_RUNNER_ENV_INHERIT,
+    RULE_RUNNER_GLOBAL_ARGS,
+    crate_files,
+    plugin_rule_runner,
+    rule_runner_env,
+)
 
 
 @pytest.mark.parametrize(
@@ -113,3 +128,37 @@ def test_sdist_archive_is_deterministic(tmp_path: Path) -> None:
         ]
         assert {(m.mtime, m.uid, m.uname, m.mode) for m in members} == {(315532800, 0, "", 0o644)}
         assert tar.extractfile("demo-0.1.0/python/demo/__init__.py").read() == b"print(1)\n"  # type: ignore[union-attr]
+
+
+def test_several_extensions_in_one_sdist_are_refused() -> None:
+    rule_runner = plugin_rule_runner(QueryRule(Pyo3SdistInputs, [Pyo3SdistRequest]))
+    rule_runner.set_options(
+        list(RULE_RUNNER_GLOBAL_ARGS), env=rule_runner_env(), env_inherit=set(RULE_RUNNER_ENV_INHERIT)
+    )
+    rule_runner.write_files(
+        {
+            **crate_files("src/rust/one", lib_name="_one", pymodule="_one"),
+            **crate_files("src/rust/two", package="two", lib_name="_two", pymodule="_two"),
+            "src/python/demo/__init__.py": "from demo import _one, _two\n",
+            "src/python/demo/BUILD": dedent(
+                """\
+                python_sources()
+                pyo3_extension(name="one", crate="src/rust/one", module_name="demo._one")
+                pyo3_extension(name="two", crate="src/rust/two", module_name="demo._two")
+                python_distribution(
+                    name="dist",
+                    dependencies=[":demo"],
+                    provides=python_artifact(name="demo", version="0.1.0"),
+                )
+                """
+            ),
+        }
+    )
+    dist = rule_runner.get_target(Address("src/python/demo", target_name="dist"))
+    # The error comes before the sources are hydrated: nothing is built.
+    with pytest.raises(ExecutionError) as exc:
+        rule_runner.request(Pyo3SdistInputs, [Pyo3SdistRequest(dist, InterpreterConstraints(["CPython==3.11.*"]))])
+    (error,) = exc.value.wrapped_exceptions
+    assert isinstance(error, Pyo3SdistError)
+    assert "src/python/demo:one, src/python/demo:two" in str(error)
+    assert "Set `sdist=False`" in str(error)
