@@ -1,0 +1,106 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""Run `cargo test` or `cargo clippy` on one crate, in the same named cache as the builds.
+
+Like the build driver (`pyo3_build.py`, shipped beside this file into the sandbox), this script runs
+inside a Pants sandbox under the crate's Python interpreter, so it must work on every CPython the
+plugin supports (3.8+) with only the standard library. It reuses the build driver's mirror, lock,
+`RUSTC_WRAPPER` and interpreter tag, so cargo's registry, the compiled dependencies and the build
+scripts' outputs are shared with `pants package` instead of being compiled again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+
+# The build driver is shipped into the sandbox root under this module name.
+BUILD_DRIVER_MODULE = "__pants_pyo3_build"
+
+
+def run_env(cfg: dict, build, layout: dict) -> dict:
+    """The environment cargo runs with, mirroring the build driver's."""
+    env = dict(os.environ)
+    tag = build.interpreter_tag(False)
+    env.update(
+        CARGO_HOME=layout["cargo_home"],
+        CARGO_TARGET_DIR=layout["target_dir"],
+        PYO3_PYTHON=sys.executable,
+        RUSTC_WRAPPER=layout["wrapper"],
+        CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
+    )
+    if cfg["mode"] == "clippy":
+        # The same settings as the build, so clippy reuses the build scripts' outputs (pyo3's
+        # configuration) and only checks: nothing is linked.
+        env["PYO3_BUILD_EXTENSION_MODULE"] = "1"
+        metadata = "pants-pyo3-" + tag
+    else:
+        # Test binaries are executables, which must link libpython: without
+        # PYO3_BUILD_EXTENSION_MODULE pyo3 links it (an extension module must not). pyo3's build
+        # script reruns when that variable changes, so the test build gets its own `-C metadata`
+        # and sits beside the extension build in the target directory instead of replacing it.
+        env.pop("PYO3_BUILD_EXTENSION_MODULE", None)
+        metadata = "pants-pyo3-test-" + tag
+        if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+            libdir = sysconfig.get_config_var("LIBDIR") or ""
+            env["LD_LIBRARY_PATH"] = os.pathsep.join(
+                p for p in (libdir, env.get("LD_LIBRARY_PATH", "")) if p
+            )
+    env["RUSTFLAGS"] = (env.get("RUSTFLAGS", "") + " -Cmetadata=" + metadata).strip()
+    return env
+
+
+def argv_for(cfg: dict, manifest: str) -> list:
+    common = ["--manifest-path", manifest, "--target", cfg["target_triple"]]
+    if os.path.join(cfg["crate_dir"], "Cargo.lock") in cfg["files"]:
+        common.append("--locked")
+    if cfg["mode"] == "test":
+        return [cfg["cargo"], "test", *common, *cfg["args"]]
+    argv = [cfg["cargo"], "clippy", *common, "--all-targets", *cfg["args"]]
+    if cfg["deny_warnings"]:
+        argv += ["--", "-D", "warnings"]
+    return argv
+
+
+def main() -> None:
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    build = importlib.import_module(BUILD_DRIVER_MODULE)
+    cache = os.path.realpath(cfg["cache_dir"])
+    layout = build.cache_layout(cache)
+    mirror = layout["mirror"]
+    os.makedirs(mirror, exist_ok=True)
+    os.makedirs(layout["cargo_home"], exist_ok=True)
+    manifest = os.path.join(mirror, cfg["crate_dir"], "Cargo.toml")
+    inner = [os.environ["RUSTC_WRAPPER"]] if os.environ.get("RUSTC_WRAPPER") else []
+    env = run_env(cfg, build, layout)
+    with build.lock_cache(cache):
+        build.sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
+        # The build's wrapper, with the build's remaps: rewriting it with others would change what
+        # the build's next compile embeds.
+        build.write_rustc_wrapper(layout["wrapper"], inner, build.path_remaps(cache))
+        proc = subprocess.run(
+            argv_for(cfg, manifest),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=os.path.dirname(manifest),
+        )
+    # Show paths as the user knows them, relative to the build root, not the mirror's.
+    replacements = ((mirror + os.sep, ""), ("/pyo3/src/", ""))
+    for data, stream in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
+        text = data.decode("utf-8", "replace")
+        for old, new in replacements:
+            text = text.replace(old, new)
+        stream.write(text)
+        stream.flush()
+    sys.exit(proc.returncode)
+
+
+if __name__ == "__main__":
+    main()
