@@ -5,7 +5,18 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, doctor, publish, rules as build_rules, toolchain, version_bump
+from pants_pyo3 import (
+    cargo_command,
+    consumers,
+    doctor,
+    publish,
+    rules as build_rules,
+    rust_lint,
+    rust_test,
+    tailor,
+    toolchain,
+    version_bump,
+)
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
@@ -17,6 +28,10 @@ def rules():
         *doctor.rules(),
         *version_bump.rules(),
         *publish.rules(),
+        *cargo_command.rules(),
+        *rust_test.rules(),
+        *rust_lint.rules(),
+        *tailor.rules(),
     ]
 
 
