@@ -15,12 +15,31 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
 
 # The build driver is shipped into the sandbox root under this module name.
 BUILD_DRIVER_MODULE = "__pants_pyo3_build"
+
+# Where rustc and the test harness name a source file relative to the crate (cargo runs them in
+# the crate's directory): diagnostics (`--> src/lib.rs:3:5`) and panics (`panicked at src/lib.rs:7:9`).
+_CRATE_RELATIVE_PATH_RE = re.compile(r"(-->\s+|panicked at )([A-Za-z0-9_.][^\s:]*\.rs)(?=:\d)")
+
+
+def buildroot_paths(text: str, mirror: str, crate_dir: str) -> str:
+    """Show paths as the user knows them: relative to the build root, not to the cache's mirror."""
+    for old in (mirror + os.sep, "/pyo3/src/"):
+        text = text.replace(old, "")
+
+    def prefix(m):
+        path = m.group(2)
+        if path.startswith(crate_dir + "/") or not os.path.isfile(os.path.join(mirror, crate_dir, path)):
+            return m.group(0)
+        return m.group(1) + os.path.join(crate_dir, path)
+
+    return _CRATE_RELATIVE_PATH_RE.sub(prefix, text)
 
 
 def run_env(cfg: dict, build, layout: dict) -> dict:
@@ -91,14 +110,17 @@ def main() -> None:
             stderr=subprocess.PIPE,
             cwd=os.path.dirname(manifest),
         )
-    # Show paths as the user knows them, relative to the build root, not the mirror's.
-    replacements = ((mirror + os.sep, ""), ("/pyo3/src/", ""))
     for data, stream in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
-        text = data.decode("utf-8", "replace")
-        for old, new in replacements:
-            text = text.replace(old, new)
-        stream.write(text)
+        stream.write(buildroot_paths(data.decode("utf-8", "replace"), mirror, cfg["crate_dir"]))
         stream.flush()
+    if proc.returncode != 0 and cfg["mode"] == "test" and b"undefined symbol: Py" in proc.stderr:
+        sys.stderr.write(
+            "\nThe test binary could not link libpython. Tests that call into Python need it: "
+            "remove pyo3's deprecated `extension-module` feature from {} (pants-pyo3 sets "
+            "PYO3_BUILD_EXTENSION_MODULE for the module's build instead).\n".format(
+                os.path.join(cfg["crate_dir"], "Cargo.toml")
+            )
+        )
     sys.exit(proc.returncode)
 
 
