@@ -1,0 +1,57 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+from pants_pyo3.cargo_driver import argv_for, buildroot_paths
+
+
+def test_buildroot_paths_prefix_crate_relative_paths_and_strip_the_mirror(tmp_path: Path) -> None:
+    mirror = tmp_path / "src"
+    (mirror / "src/rust/demo/src").mkdir(parents=True)
+    (mirror / "src/rust/demo/src/lib.rs").write_text("")
+    output = dedent(
+        f"""\
+        warning: unneeded `return` statement
+          --> src/lib.rs:4:5
+        thread 'tests::adds' panicked at src/lib.rs:9:9:
+           Compiling demo v0.1.0 ({mirror}/src/rust/demo)
+          --> /pyo3/src/src/rust/demo/src/lib.rs:1:1
+          --> /pyo3/cargo/registry/src/pyo3-0.29.3/src/lib.rs:1:1
+          --> src/missing.rs:1:1
+        """
+    )
+    assert buildroot_paths(output, str(mirror), "src/rust/demo") == dedent(
+        """\
+        warning: unneeded `return` statement
+          --> src/rust/demo/src/lib.rs:4:5
+        thread 'tests::adds' panicked at src/rust/demo/src/lib.rs:9:9:
+           Compiling demo v0.1.0 (src/rust/demo)
+          --> src/rust/demo/src/lib.rs:1:1
+          --> /pyo3/cargo/registry/src/pyo3-0.29.3/src/lib.rs:1:1
+          --> src/missing.rs:1:1
+        """
+    )
+
+
+def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
+    cfg = {
+        "mode": "clippy",
+        "cargo": "cargo",
+        "crate_dir": "src/rust/demo",
+        "files": ["src/rust/demo/Cargo.lock"],
+        "target_triple": "x86_64-unknown-linux-gnu",
+        "args": ["--features", "fast"],
+        "deny_warnings": True,
+    }
+    assert argv_for(cfg, "/m/Cargo.toml") == [
+        "cargo", "clippy", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
+        "--locked", "--all-targets", "--features", "fast", "--", "-D", "warnings",
+    ]
+    assert argv_for({**cfg, "mode": "test", "files": []}, "/m/Cargo.toml") == [
+        "cargo", "test", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
+        "--features", "fast",
+    ]
