@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from pants_pyo3.tailor import (
