@@ -148,7 +148,11 @@ def test_tailor_adds_the_targets_and_the_package_builds(repo: TempRepo, tmp_path
     # Nothing is left to add.
     repo.pants("tailor", "--check", "src::", pantsd=True).assert_success()
 
-    # The tailored targets build: the wheel holds the module, and it imports.
+    # The tailored targets build: the wheel holds the module, and it imports. A `dev` build shares
+    # its compiled dependencies with `cargo test` and clippy below, which keeps this file fast.
+    (repo.root / "src/python/tailored/BUILD").write_text(
+        package_build.replace('    module_name="tailored._native",\n', '    module_name="tailored._native",\n    profile="dev",\n')
+    )
     repo.pants("package", "src/python/tailored:dist", pantsd=True).assert_success()
     (wheel,) = (repo.root / "dist").glob("tailored-0.1.0-*.whl")
     with zipfile.ZipFile(wheel) as zf:
