@@ -17,7 +17,7 @@ from pants.core.target_types import FileSourceField
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
-from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests, PathGlobs, Snapshot
 from pants.engine.internals.native_engine import AddressInput
 from pants.engine.process import Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
@@ -99,13 +99,28 @@ async def cargo_command_process(
         Get(EnvironmentVars, EnvironmentVarsRequest(env_names)),
     )
     tool_fingerprint = toolchain.fingerprint
+    files_digest = sources.snapshot.digest
+    files = sources.snapshot.files
     if request.mode == "clippy":
-        clippy = await Get(RustComponent, RustComponentRequest("clippy"))
+        # clippy reads its configuration from the crate's directory; it isn't a build input, so
+        # it isn't among the crate's sources.
+        clippy, clippy_config = await MultiGet(
+            Get(RustComponent, RustComponentRequest("clippy")),
+            Get(
+                Snapshot,
+                PathGlobs(
+                    os.path.join(request.address.spec_path, name)
+                    for name in ("clippy.toml", ".clippy.toml")
+                ),
+            ),
+        )
         tool_fingerprint += clippy.binary.fingerprint
+        files_digest = await Get(Digest, MergeDigests([files_digest, clippy_config.digest]))
+        files = (*files, *clippy_config.files)
     config = {
         "mode": request.mode,
         "crate_dir": request.address.spec_path,
-        "files": sorted(sources.snapshot.files),
+        "files": sorted(set(files)),
         "args": list(request.args),
         "deny_warnings": request.deny_warnings,
         "cargo": toolchain.cargo,
@@ -126,7 +141,7 @@ async def cargo_command_process(
             ]
         ),
     )
-    input_digest = await Get(Digest, MergeDigests([sources.snapshot.digest, extra]))
+    input_digest = await Get(Digest, MergeDigests([files_digest, extra]))
     process_env = {
         "PATH": os.pathsep.join(toolchain.path),
         "RUSTC": toolchain.rustc,

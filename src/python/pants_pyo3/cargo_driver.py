@@ -12,6 +12,7 @@ scripts' outputs are shared with `pants package` instead of being compiled again
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
@@ -74,6 +75,39 @@ def run_env(cfg: dict, build, layout: dict) -> dict:
     return env
 
 
+CLIPPY_CONFIGS = ("clippy.toml", ".clippy.toml")
+
+
+def relint_if_clippy_config_changed(cfg: dict, cache: str, mirror: str) -> None:
+    """Make cargo lint the crate again when its clippy configuration changed.
+
+    cargo doesn't track `clippy.toml`, so a crate it considers fresh would keep the old lints.
+    Touching the crate's sources (in the mirror, only when the configuration changed) makes it
+    check the crate again; the build recompiles that one crate once too.
+    """
+    digest = hashlib.sha256()
+    for name in CLIPPY_CONFIGS:
+        rel = os.path.join(cfg["crate_dir"], name)
+        if rel in cfg["files"]:
+            with open(rel, "rb") as f:
+                digest.update(name.encode() + b"\0" + f.read() + b"\0")
+    stamp = os.path.join(cache, "clippy-config", cfg["crate_dir"].replace("/", "+") or "root")
+    current = digest.hexdigest()
+    previous = None
+    if os.path.isfile(stamp):
+        with open(stamp) as f:
+            previous = f.read()
+    if previous == current:
+        return
+    if previous is not None:
+        for rel in cfg["files"]:
+            if rel.startswith(cfg["crate_dir"] + "/") and rel.endswith(".rs"):
+                os.utime(os.path.join(mirror, rel))
+    os.makedirs(os.path.dirname(stamp), exist_ok=True)
+    with open(stamp, "w") as f:
+        f.write(current)
+
+
 def argv_for(cfg: dict, manifest: str) -> list:
     common = ["--manifest-path", manifest, "--target", cfg["target_triple"]]
     if os.path.join(cfg["crate_dir"], "Cargo.lock") in cfg["files"]:
@@ -82,7 +116,8 @@ def argv_for(cfg: dict, manifest: str) -> list:
         return [cfg["cargo"], "test", *common, *cfg["args"]]
     argv = [cfg["cargo"], "clippy", *common, "--all-targets", *cfg["args"]]
     if cfg["deny_warnings"]:
-        argv += ["--", "-D", "warnings"]
+        # Clippy's own arguments follow a single `--`, which the user's may already hold.
+        argv += ["-D", "warnings"] if "--" in cfg["args"] else ["--", "-D", "warnings"]
     return argv
 
 
@@ -100,6 +135,8 @@ def main() -> None:
     env = run_env(cfg, build, layout)
     with build.lock_cache(cache):
         build.sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
+        if cfg["mode"] == "clippy":
+            relint_if_clippy_config_changed(cfg, cache, mirror)
         # The build's wrapper, with the build's remaps: rewriting it with others would change what
         # the build's next compile embeds.
         build.write_rustc_wrapper(layout["wrapper"], inner, build.path_remaps(cache))

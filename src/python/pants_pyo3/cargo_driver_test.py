@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from textwrap import dedent
 
-from pants_pyo3.cargo_driver import argv_for, buildroot_paths
+from pants_pyo3.cargo_driver import argv_for, buildroot_paths, relint_if_clippy_config_changed
 
 
 def test_buildroot_paths_prefix_crate_relative_paths_and_strip_the_mirror(tmp_path: Path) -> None:
@@ -55,3 +56,32 @@ def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
         "cargo", "test", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
         "--features", "fast",
     ]
+    with_clippy_args = {**cfg, "args": ["--", "-W", "clippy::pedantic"]}
+    assert argv_for(with_clippy_args, "/m/Cargo.toml")[-6:] == [
+        "--all-targets", "--", "-W", "clippy::pedantic", "-D", "warnings",
+    ]
+
+
+def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(tmp_path: Path, monkeypatch) -> None:
+    sandbox, cache = tmp_path / "sandbox", tmp_path / "cache"
+    mirror = cache / "src"
+    for root in (sandbox, mirror):
+        (root / "src/rust/demo/src").mkdir(parents=True)
+        (root / "src/rust/demo/src/lib.rs").write_text("")
+    monkeypatch.chdir(sandbox)
+    lib_rs = mirror / "src/rust/demo/src/lib.rs"
+    cfg = {"crate_dir": "src/rust/demo", "files": ["src/rust/demo/src/lib.rs"]}
+
+    def mtime_after(files: dict[str, str]) -> int:
+        for name, text in files.items():
+            (sandbox / "src/rust/demo" / name).write_text(text)
+        os.utime(lib_rs, ns=(1, 1))
+        config = [f"src/rust/demo/{name}" for name in files]
+        relint_if_clippy_config_changed({**cfg, "files": cfg["files"] + config}, str(cache), str(mirror))
+        return lib_rs.stat().st_mtime_ns
+
+    assert mtime_after({}) == 1  # The first run only records the configuration.
+    assert mtime_after({}) == 1
+    assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 3\n"}) != 1
+    assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 3\n"}) == 1
+    assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 4\n"}) != 1
