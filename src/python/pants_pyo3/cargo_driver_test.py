@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from textwrap import dedent
 
+from pants_pyo3 import pyo3_build
 from pants_pyo3.cargo_driver import argv_for, buildroot_paths, relint_if_clippy_config_changed
 
 
@@ -85,3 +87,15 @@ def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(tmp_path: Path,
     assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 3\n"}) != 1
     assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 3\n"}) == 1
     assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 4\n"}) != 1
+
+
+def test_the_shared_helpers_match_the_build_driver() -> None:
+    # `cargo test`/clippy must use the build's mirror, lock and remaps; the build's `main` spells
+    # them out itself, so guard against the two drifting apart.
+    source = inspect.getsource(pyo3_build.main)
+    layout = pyo3_build.cache_layout("/c")
+    for path in (*layout.values(), os.path.join("/c", pyo3_build.LOCK_FILE)):
+        assert f'"{os.path.basename(path)}"' in source, path
+    assert [r.split("=", 2)[2] for r in pyo3_build.path_remaps("/c")] == ["/pyo3/src", "/pyo3/cargo", "/pyo3/target"]
+    for prefix in ("/pyo3/src", "/pyo3/cargo", "/pyo3/target"):
+        assert f"={prefix}" in source
