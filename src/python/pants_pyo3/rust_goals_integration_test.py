@@ -75,6 +75,16 @@ def _files() -> dict[str, str]:
         if not path.endswith("BUILD")
     }
     tailored[LIB_RS] = GOOD_LIB_RS
+    # A cdylib has no Rust API for integration tests to call: this one only shows they run.
+    tailored[f"{CRATE}/tests/sums.rs"] = dedent(
+        """\
+        #[test]
+        fn sums_from_an_integration_test() {
+            let parts = [1i64, 2];
+            assert_eq!(parts.iter().sum::<i64>(), 3);
+        }
+        """
+    )
     tailored[f"{CRATE}/pyproject.toml"] = '[tool.maturin]\nmodule-name = "tailored._native"\n'
     # A crate whose module is top-level: its extension can only go next to it.
     toplevel = {
@@ -174,6 +184,11 @@ def test_cargo_test_runs_as_a_pants_test(repo: TempRepo) -> None:
     assert "test tests::adds_in_rust ... ok" in result.stderr
     # The binary links libpython: the bindings run in an embedded interpreter.
     assert "test tests::adds_through_python ... ok" in result.stderr
+    # Integration tests in `tests/` are among the crate's sources by default.
+    assert "test sums_from_an_integration_test ... ok" in result.stderr
+    # Nothing changed: Pants answers from its cache, cargo doesn't run.
+    result = repo.pants("test", f"{CRATE}:", pantsd=True).assert_success()
+    assert f"✓ {CRATE}:tailored succeeded" in result.stderr and "(memoized)" in result.stderr, result.stderr
 
     # A failing Rust test fails the target and shows cargo's output.
     failing = GOOD_LIB_RS.replace("Some(5)", "Some(6)")
