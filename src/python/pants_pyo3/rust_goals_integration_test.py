@@ -226,6 +226,15 @@ def test_lint_runs_clippy_and_rustfmt_and_fmt_fixes(repo: TempRepo) -> None:
     finally:
         repo.write({LIB_RS: GOOD_LIB_RS})
 
-    result = repo.pants("lint", f"{CRATE}:", pantsd=True).assert_success()
+    # The fixed crate and the example's crate pass both linters.
+    repo.write(
+        {
+            str(path): path.read_text()
+            for path in sorted(Path("src/rust/myext").rglob("*"))
+            if path.is_file()
+        }
+    )
+    result = repo.pants("lint", f"{CRATE}:", "src/rust/myext:", pantsd=True).assert_success()
     assert "✓ cargo-clippy succeeded." in result.stderr, result.stderr
     assert "✓ rustfmt succeeded." in result.stderr
+    assert "Partition: src/rust/myext:myext" in result.stderr
