@@ -221,5 +221,38 @@ def main() -> None:
         )
 
 
+# Helpers for the other cargo commands run in the same cache (`cargo_driver.py`: tests and clippy).
+# They return exactly what `main` uses, so those commands share the build's mirror, lock and wrapper.
+LOCK_FILE = ".build.lock"
+
+
+def cache_layout(cache: str) -> dict:
+    """The directories of the named cache: the source mirror, cargo's home and its target dir."""
+    return {
+        "mirror": os.path.join(cache, "src"),
+        "cargo_home": os.path.join(cache, "cargo-home"),
+        "target_dir": os.path.join(cache, "target"),
+        "wrapper": os.path.join(cache, "rustc-wrapper"),
+    }
+
+
+def path_remaps(cache: str) -> list:
+    """The `--remap-path-prefix` arguments the `RUSTC_WRAPPER` adds (see `main`)."""
+    layout = cache_layout(cache)
+    return [
+        "--remap-path-prefix={}=/pyo3/src".format(layout["mirror"]),
+        "--remap-path-prefix={}=/pyo3/cargo".format(layout["cargo_home"]),
+        "--remap-path-prefix={}=/pyo3/target".format(layout["target_dir"]),
+    ]
+
+
+def lock_cache(cache: str):
+    """Take the cache's exclusive lock (the one `main` holds); it is released when the returned
+    file is closed."""
+    lock = open(os.path.join(cache, LOCK_FILE), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
 if __name__ == "__main__":
     main()
