@@ -109,9 +109,8 @@ def main() -> None:
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
     cache = os.path.realpath(cfg["cache_dir"])
-    mirror = os.path.join(cache, "src")
-    cargo_home = os.path.join(cache, "cargo-home")
-    target_dir = os.path.join(cache, "target")
+    layout = cache_layout(cache)
+    mirror, cargo_home, target_dir = layout["mirror"], layout["cargo_home"], layout["target_dir"]
     os.makedirs(mirror, exist_ok=True)
     os.makedirs(cargo_home, exist_ok=True)
 
@@ -148,12 +147,8 @@ def main() -> None:
     # binary (panic locations, debug info): the output doesn't depend on where the cache lives. The
     # remap is added by a rustc wrapper, not RUSTFLAGS: cargo leaves all of RUSTFLAGS out of its
     # file names when they hold `--remap-path-prefix`, which would undo the `-C metadata` above.
-    remaps = [
-        "--remap-path-prefix={}=/pyo3/src".format(mirror),
-        "--remap-path-prefix={}=/pyo3/cargo".format(cargo_home),
-        "--remap-path-prefix={}=/pyo3/target".format(target_dir),
-    ]
-    wrapper = os.path.join(cache, "rustc-wrapper")
+    remaps = path_remaps(cache)
+    wrapper = layout["wrapper"]
     inner = [env["RUSTC_WRAPPER"]] if env.get("RUSTC_WRAPPER") else []
     env.update(
         CARGO_HOME=cargo_home,
@@ -166,8 +161,7 @@ def main() -> None:
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
 
-    with open(os.path.join(cache, ".build.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with lock_cache(cache):
         sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
         write_rustc_wrapper(wrapper, inner, remaps)
         # A cdylib's file name is its `[lib] name` alone (`lib_native.so`), so crates that share a
@@ -222,7 +216,8 @@ def main() -> None:
 
 
 # Helpers for the other cargo commands run in the same cache (`cargo_driver.py`: tests and clippy).
-# They return exactly what `main` uses, so those commands share the build's mirror, lock and wrapper.
+# `main` and the other cargo commands (cargo_driver.py) use these, so they share the build's
+# mirror, lock and wrapper.
 LOCK_FILE = ".build.lock"
 
 
