@@ -109,9 +109,8 @@ def main() -> None:
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
     cache = os.path.realpath(cfg["cache_dir"])
-    mirror = os.path.join(cache, "src")
-    cargo_home = os.path.join(cache, "cargo-home")
-    target_dir = os.path.join(cache, "target")
+    layout = cache_layout(cache)
+    mirror, cargo_home, target_dir = layout["mirror"], layout["cargo_home"], layout["target_dir"]
     os.makedirs(mirror, exist_ok=True)
     os.makedirs(cargo_home, exist_ok=True)
 
@@ -148,12 +147,8 @@ def main() -> None:
     # binary (panic locations, debug info): the output doesn't depend on where the cache lives. The
     # remap is added by a rustc wrapper, not RUSTFLAGS: cargo leaves all of RUSTFLAGS out of its
     # file names when they hold `--remap-path-prefix`, which would undo the `-C metadata` above.
-    remaps = [
-        "--remap-path-prefix={}=/pyo3/src".format(mirror),
-        "--remap-path-prefix={}=/pyo3/cargo".format(cargo_home),
-        "--remap-path-prefix={}=/pyo3/target".format(target_dir),
-    ]
-    wrapper = os.path.join(cache, "rustc-wrapper")
+    remaps = path_remaps(cache)
+    wrapper = layout["wrapper"]
     inner = [env["RUSTC_WRAPPER"]] if env.get("RUSTC_WRAPPER") else []
     env.update(
         CARGO_HOME=cargo_home,
@@ -166,8 +161,7 @@ def main() -> None:
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
 
-    with open(os.path.join(cache, ".build.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with lock_cache(cache):
         sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
         write_rustc_wrapper(wrapper, inner, remaps)
         # A cdylib's file name is its `[lib] name` alone (`lib_native.so`), so crates that share a
@@ -219,6 +213,40 @@ def main() -> None:
                 init, cfg["module_name"], ", ".join(exported) or "no PyInit_ symbol at all"
             ),
         )
+
+
+# Helpers for the other cargo commands run in the same cache (`cargo_driver.py`: tests and clippy).
+# `main` and the other cargo commands (cargo_driver.py) use these, so they share the build's
+# mirror, lock and wrapper.
+LOCK_FILE = ".build.lock"
+
+
+def cache_layout(cache: str) -> dict:
+    """The directories of the named cache: the source mirror, cargo's home and its target dir."""
+    return {
+        "mirror": os.path.join(cache, "src"),
+        "cargo_home": os.path.join(cache, "cargo-home"),
+        "target_dir": os.path.join(cache, "target"),
+        "wrapper": os.path.join(cache, "rustc-wrapper"),
+    }
+
+
+def path_remaps(cache: str) -> list:
+    """The `--remap-path-prefix` arguments the `RUSTC_WRAPPER` adds (see `main`)."""
+    layout = cache_layout(cache)
+    return [
+        "--remap-path-prefix={}=/pyo3/src".format(layout["mirror"]),
+        "--remap-path-prefix={}=/pyo3/cargo".format(layout["cargo_home"]),
+        "--remap-path-prefix={}=/pyo3/target".format(layout["target_dir"]),
+    ]
+
+
+def lock_cache(cache: str):
+    """Take the cache's exclusive lock (the one `main` holds); it is released when the returned
+    file is closed."""
+    lock = open(os.path.join(cache, LOCK_FILE), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 if __name__ == "__main__":

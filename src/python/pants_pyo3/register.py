@@ -5,8 +5,21 @@
 
 from __future__ import annotations
 
-from pants_pyo3 import consumers, cross_subsystem, doctor, publish, rules as build_rules, toolchain, version_bump
-from pants_pyo3 import one_version, sdist
+from pants_pyo3 import (
+    cargo_command,
+    consumers,
+    cross_subsystem,
+    doctor,
+    one_version,
+    publish,
+    rules as build_rules,
+    rust_lint,
+    rust_test,
+    sdist,
+    tailor,
+    toolchain,
+    version_bump,
+)
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 
 
@@ -19,6 +32,10 @@ def rules():
         *version_bump.rules(),
         *publish.rules(),
         *cross_subsystem.rules(),
+        *cargo_command.rules(),
+        *rust_test.rules(),
+        *rust_lint.rules(),
+        *tailor.rules(),
         *one_version.rules(),
         *sdist.rules(),
     ]

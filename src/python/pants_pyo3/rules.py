@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -38,7 +39,13 @@ from pants.engine.fs import (
     RemovePrefix,
     Snapshot,
 )
-from pants.engine.process import FallibleProcessResult, Process, ProcessExecutionFailure
+from pants.engine.process import (
+    FallibleProcessResult,
+    Process,
+    ProcessCacheScope,
+    ProcessExecutionFailure,
+    ProcessResult,
+)
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     AllTargets,
@@ -58,11 +65,21 @@ from pants.engine.target import (
 from pants.engine.unions import UnionRule
 from pants.option.global_options import GlobalOptions
 from pants.source.source_root import SourceRoot, SourceRootRequest
+from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_pyo3 import pyo3_build
 from pants_pyo3.cargo_manifest import CargoManifest, CargoManifestError, parse_cargo_manifest
+from pants_pyo3.cross import (
+    cross_env,
+    find_target_python,
+    probe_argv,
+    target_ext_suffix,
+    target_interpreter_tag,
+)
+from pants_pyo3.cross_subsystem import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
+from pants_pyo3.cross_subsystem import Pyo3CrossSubsystem
 from pants_pyo3.subsystems import Pyo3Subsystem
 from pants_pyo3.target_types import (
     CargoCrateSourcesField,
@@ -303,9 +320,14 @@ def _env_vars(pyo3: Pyo3Subsystem) -> tuple[tuple[str, ...], dict[str, str]]:
     return names, literals
 
 
-def _check_triples(tgt: Target, triples: tuple[str, ...], toolchain: RustToolchain) -> None:
+def _check_triples(
+    tgt: Target, triples: tuple[str, ...], toolchain: RustToolchain, cross: Pyo3CrossSubsystem
+) -> None:
     field = tgt[Pyo3TargetTriplesField]
+    configured = cross.toolchains()
     for triple in triples:
+        if triple in configured:
+            continue
         if triple not in toolchain.known:
             raise Pyo3ExtensionError(
                 softwrap(
@@ -318,14 +340,21 @@ def _check_triples(tgt: Target, triples: tuple[str, ...], toolchain: RustToolcha
                 )
             )
         if triple not in toolchain.installed:
+            setup = (
+                f" (on Debian 12: run `{CROSS_SETUP_SCRIPT}` as root, then Pants through `./pants`)"
+                if triple == "aarch64-unknown-linux-gnu"
+                else ""
+            )
             raise Pyo3ExtensionError(
                 softwrap(
                     f"""
                     The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for `{triple}`,
                     but the Rust standard library for `{triple}` is not installed in the toolchain
-                    at {toolchain.sysroot} (installed: {', '.join(toolchain.installed) or 'none'}).
-                    Install it with `rustup target add {triple}` (for the toolchain
-                    {toolchain.release}), or remove `{triple}` from `{field.alias}`.
+                    at {toolchain.sysroot} (installed: {', '.join(toolchain.installed) or 'none'}),
+                    and `[{cross.options_scope}].toolchains` has no toolchain for it. Install it
+                    with `rustup target add {triple}` (for the toolchain {toolchain.release}), or
+                    configure a cross toolchain for it{setup}; see docs/cross.md. Or remove
+                    `{triple}` from `{field.alias}`.
                     """
                 )
             )
@@ -353,9 +382,85 @@ async def _interpreter_for_version(
         )
 
 
+@dataclass(frozen=True)
+class CrossBuildSetupRequest:
+    triple: str
+    python_version: str
+    abi3: bool
+
+
+@dataclass(frozen=True)
+class CrossBuildSetup:
+    """How to build for a triple other than the host's."""
+
+    # The cross toolchain's cargo, and a fingerprint of its rustc and linker (empty: the host's).
+    cargo: str
+    fingerprint: str
+    path: tuple[str, ...]
+    env: FrozenDict[str, str]
+    ext_suffix: str
+    abi_tag: str
+
+
+@rule(desc="Set up a cross build", level=LogLevel.DEBUG)
+async def cross_build_setup(
+    request: CrossBuildSetupRequest, cross: Pyo3CrossSubsystem, toolchain: RustToolchain
+) -> CrossBuildSetup:
+    configured = cross.toolchains().get(request.triple)
+    abi_tag = target_interpreter_tag(request.triple, request.python_version, abi3=request.abi3)
+    if configured is None:
+        # rustup installed the triple's standard library into the host toolchain; its default
+        # linker is used (configure `[pyo3-cross]` for another).
+        env = {} if request.abi3 else {"PYO3_CROSS_PYTHON_VERSION": request.python_version}
+        suffix = target_ext_suffix(request.triple, request.python_version, abi3=request.abi3)
+        return CrossBuildSetup("", "", (), FrozenDict(env), suffix, abi_tag)
+    # Run uncached (once per Pants run), like the host's `rustc -vV`: fails if the triple's
+    # standard library is missing, and its output keys the cache.
+    probe = await Get(
+        ProcessResult,
+        Process(
+            argv=probe_argv(configured),
+            description=f"Identify the Rust toolchain for {request.triple}",
+            level=LogLevel.DEBUG,
+            cache_scope=ProcessCacheScope.PER_SESSION,
+        ),
+    )
+    # The target's CPython, read (never run) from its sysroot: its `_sysconfigdata` names the
+    # module suffix, and its content is part of the cache key.
+    target_python = (
+        None
+        if request.abi3
+        else find_target_python(configured.sysroot, request.python_version, request.triple)
+    )
+    key = probe.stdout
+    if target_python is not None:
+        with open(target_python.sysconfigdata, "rb") as f:
+            key += f.read()
+    return CrossBuildSetup(
+        cargo=configured.cargo,
+        fingerprint=hashlib.sha256(key).hexdigest(),
+        path=tuple(configured.path_dirs()),
+        env=FrozenDict(
+            cross_env(
+                configured,
+                python_version=request.python_version,
+                abi3=request.abi3,
+                target_python=target_python,
+            )
+        ),
+        ext_suffix=target_ext_suffix(
+            request.triple, request.python_version, abi3=request.abi3, target_python=target_python
+        ),
+        abi_tag=abi_tag,
+    )
+
+
 @rule(desc="Build a PyO3 extension for each interpreter and target triple")
 async def build_pyo3_extension_matrix(
-    request: Pyo3ExtensionBuildsRequest, toolchain: RustToolchain, python_setup: PythonSetup
+    request: Pyo3ExtensionBuildsRequest,
+    toolchain: RustToolchain,
+    python_setup: PythonSetup,
+    cross: Pyo3CrossSubsystem,
 ) -> BuiltPyo3Extensions:
     tgt = request.target
     crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
@@ -398,7 +503,7 @@ async def build_pyo3_extension_matrix(
         # A stable-ABI module is built once, against the lowest interpreter the target admits.
         versions = versions[:1]
     triples = tgt[Pyo3TargetTriplesField].value or (toolchain.host,)
-    _check_triples(tgt, triples, toolchain)
+    _check_triples(tgt, triples, toolchain, cross)
     interpreters = []
     for version in versions:
         interpreters.append(await _interpreter_for_version(tgt, constraints, version))
@@ -429,22 +534,25 @@ async def build_pyo3_extension(
     )
     abi3 = crate.manifest.abi3_floor is not None
     host = request.triple == toolchain.host
-    if not host and not abi3:
-        raise Pyo3ExtensionError(
-            softwrap(
-                f"""
-                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for
-                `{request.triple}`, which is not this machine's `{toolchain.host}`: a
-                version-specific module for another platform needs that platform's Python, which
-                is not configured. Enable pyo3's `abi3-pyXY` feature, or remove `{request.triple}`
-                from `{Pyo3TargetTriplesField.alias}`.
-                """
-            )
+    cargo, rustc_fingerprint, cross_vars = toolchain.cargo, toolchain.fingerprint, {}
+    path = list(toolchain.path)
+    if host:
+        ext_suffix = ".abi3.so" if abi3 else interpreter.ext_suffix
+        # The ABI the module is compiled for, e.g. `cpython-311-x86_64-linux-gnu` or `abi3`: builds
+        # for different ABIs keep their own copies of the crates that depend on it.
+        abi_tag = "abi3" if abi3 else ext_suffix.strip(".").rpartition(".")[0]
+    else:
+        # Another platform: its toolchain from `[pyo3-cross]` (or the host's, if rustup installed the
+        # triple's standard library), and PyO3's cross-compilation variables for its CPython.
+        cross_build = await Get(
+            CrossBuildSetup, CrossBuildSetupRequest(request.triple, interpreter.version, abi3)
         )
-    ext_suffix = ".abi3.so" if abi3 else interpreter.ext_suffix
-    # The ABI the module is compiled for, e.g. `cpython-311-x86_64-linux-gnu` or `abi3`: builds
-    # for different ABIs keep their own copies of the crates that depend on it.
-    abi_tag = "abi3" if abi3 else ext_suffix.strip(".").rpartition(".")[0]
+        cargo = cross_build.cargo or cargo
+        rustc_fingerprint = cross_build.fingerprint or rustc_fingerprint
+        cross_vars = dict(cross_build.env)
+        path = [*cross_build.path, *path]
+        ext_suffix = cross_build.ext_suffix
+        abi_tag = cross_build.abi_tag
 
     module_name = tgt[Pyo3ModuleNameField].value
     package, _, name = module_name.rpartition(".")
@@ -459,7 +567,7 @@ async def build_pyo3_extension(
         "features": list(tgt[Pyo3FeaturesField].value),
         "default_features": tgt[Pyo3DefaultFeaturesField].value,
         "cargo_args": [*pyo3.cargo_args, *tgt[Pyo3CargoArgsField].value],
-        "cargo": toolchain.cargo,
+        "cargo": cargo,
         "target_triple": request.triple,
         "cache_dir": _CACHE_PATH,
         "output": os.path.join(_OUT, python_root.path, module_path),
@@ -478,11 +586,12 @@ async def build_pyo3_extension(
     )
     input_digest = await Get(Digest, MergeDigests([crate.sources.snapshot.digest, extra]))
     process_env = {
-        "PATH": os.pathsep.join(toolchain.path),
+        "PATH": os.pathsep.join(dict.fromkeys(path)),
         "RUSTC": toolchain.rustc,
         # Part of the cache key: a different toolchain or interpreter never reuses a build.
-        "__PANTS_PYO3_RUSTC": toolchain.fingerprint,
+        "__PANTS_PYO3_RUSTC": rustc_fingerprint,
         "__PANTS_PYO3_PYTHON": interpreter.executable.fingerprint or interpreter.executable.path,
+        **cross_vars,
         **env,
         **env_literals,
     }

@@ -29,10 +29,20 @@ _PROFILE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 class CargoCrateSourcesField(MultipleSourcesField):
-    default = ("Cargo.toml", "Cargo.lock", "build.rs", "src/**/*.rs")
+    default = (
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "src/**/*.rs",
+        "tests/**/*.rs",
+        "benches/**/*.rs",
+        "examples/**/*.rs",
+    )
     help = help_text(
         """
-        The crate's files: its `Cargo.toml`, `Cargo.lock`, `build.rs` and Rust sources.
+        The crate's files: its `Cargo.toml`, `Cargo.lock`, `build.rs` and Rust sources, including
+        the integration tests, benchmarks and examples that `cargo test` and `cargo clippy
+        --all-targets` compile.
 
         Every file cargo reads must be listed here (or in a target this one depends on), because
         crates are built in a sandbox that holds only these files. Add non-Rust inputs of the crate

@@ -15,6 +15,7 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.core.util_rules.system_binaries import (
     BinaryNotFoundError,
+    BinaryPath,
     BinaryPathRequest,
     BinaryPaths,
     BinaryPathTest,
@@ -226,6 +227,56 @@ async def identify_interpreter(request: Pyo3InterpreterRequest) -> Pyo3Interpret
         implementation=info["implementation"],
         ext_suffix=info["ext_suffix"],
     )
+
+
+class RustComponentNotFoundError(Exception):
+    """A rustup component (clippy, rustfmt) is missing from the toolchain builds use."""
+
+
+@dataclass(frozen=True)
+class RustComponentRequest:
+    """A tool shipped with the Rust toolchain as a rustup component: `clippy` or `rustfmt`."""
+
+    component: str
+
+
+@dataclass(frozen=True)
+class RustComponent:
+    component: str
+    binary: BinaryPath
+
+
+# The binary each component installs next to `cargo`, and the goal that needs it.
+_COMPONENT_BINARIES = {"clippy": ("cargo-clippy", "lint"), "rustfmt": ("rustfmt", "fmt")}
+
+
+@rule(desc="Find a Rust toolchain component", level=LogLevel.DEBUG)
+async def find_rust_component(request: RustComponentRequest, toolchain: RustToolchain) -> RustComponent:
+    binary_name, goal = _COMPONENT_BINARIES[request.component]
+    # Look only in the toolchain's own directories, so the tool always matches the `rustc` that
+    # builds (clippy refuses to run against another compiler's metadata).
+    paths = await Get(
+        BinaryPaths,
+        BinaryPathRequest(
+            binary_name=binary_name,
+            search_path=toolchain.path,
+            test=BinaryPathTest(args=["--version"]),
+        ),
+    )
+    if paths.first_path is None:
+        raise RustComponentNotFoundError(
+            softwrap(
+                f"""
+                `{binary_name}` was not found next to the Rust toolchain's `cargo`
+                ({toolchain.release}, in {', '.join(toolchain.path)}), and `pants {goal}` needs it
+                for `cargo_crate` targets. Install it with `rustup component add
+                {request.component}` (or your OS package, e.g. `apt-get install
+                rust-{request.component}`), or skip it with
+                `--{'cargo-clippy' if request.component == 'clippy' else 'rustfmt'}-skip`.
+                """
+            )
+        )
+    return RustComponent(request.component, paths.first_path)
 
 
 def rules():

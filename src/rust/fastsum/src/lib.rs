@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn compensates_small_terms() {
         let mut values = vec![1.0e16];
-        values.extend(std::iter::repeat(1.0).take(10));
+        values.extend(std::iter::repeat_n(1.0, 10));
         assert_eq!(kahan_sum(&values), 1.0e16 + 10.0);
     }
 }

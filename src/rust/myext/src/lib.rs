@@ -2,8 +2,9 @@
 //!
 //! The Python-facing functions are thin wrappers around plain Rust helpers
 //! (`fib_checked`, `parse_pair_str`, `count_primes_upto`) so that the helpers
-//! can be unit-tested with `cargo test --no-default-features` without a
-//! Python interpreter.
+//! can be unit-tested without a Python interpreter. The bindings themselves
+//! are tested through an embedded interpreter (`pants test src/rust/myext:`
+//! runs `cargo test` linked against the interpreter the module is built for).
 
 use std::fmt;
 use std::num::ParseIntError;
@@ -265,5 +266,42 @@ mod tests {
         for (limit, expected) in known {
             assert_eq!(count_primes_upto(limit), expected, "limit={limit}");
         }
+    }
+
+    /// The `_native` module as Python code sees it, in an embedded interpreter.
+    fn with_module<R>(f: impl FnOnce(&Bound<'_, PyModule>) -> PyResult<R>) -> R {
+        Python::initialize();
+        Python::attach(|py| {
+            let module = PyModule::new(py, "_native")?;
+            _native(&module)?;
+            f(&module)
+        })
+        .expect("calling the module failed")
+    }
+
+    #[test]
+    fn bindings_convert_arguments_and_results() {
+        with_module(|m| {
+            let total: String = m.getattr("sum_as_string")?.call1((1u64, 2u64))?.extract()?;
+            assert_eq!(total, "3");
+            let pair: (i64, i64) = m.getattr("parse_pair")?.call1((" 5, -6",))?.extract()?;
+            assert_eq!(pair, (5, -6));
+            let counter = m.getattr("Counter")?.call1((10,))?;
+            counter.call_method1("increment", (5,))?;
+            assert_eq!(counter.getattr("value")?.extract::<i64>()?, 15);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bindings_raise_python_exceptions() {
+        with_module(|m| {
+            let err = m.getattr("fibonacci")?.call1((94u32,)).unwrap_err();
+            assert!(err.is_instance_of::<PyOverflowError>(m.py()));
+            let err = m.getattr("parse_pair")?.call1(("1,2,3",)).unwrap_err();
+            assert!(err.is_instance_of::<ParseError>(m.py()));
+            assert!(err.is_instance_of::<PyValueError>(m.py()));
+            Ok(())
+        });
     }
 }

@@ -1,0 +1,101 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from textwrap import dedent
+
+from pants_pyo3 import pyo3_build
+from pants_pyo3.cargo_driver import argv_for, buildroot_paths, relint_if_clippy_config_changed
+
+
+def test_buildroot_paths_prefix_crate_relative_paths_and_strip_the_mirror(tmp_path: Path) -> None:
+    mirror = tmp_path / "src"
+    (mirror / "src/rust/demo/src").mkdir(parents=True)
+    (mirror / "src/rust/demo/src/lib.rs").write_text("")
+    output = dedent(
+        f"""\
+        warning: unneeded `return` statement
+          --> src/lib.rs:4:5
+        thread 'tests::adds' panicked at src/lib.rs:9:9:
+           Compiling demo v0.1.0 ({mirror}/src/rust/demo)
+          --> /pyo3/src/src/rust/demo/src/lib.rs:1:1
+          --> /pyo3/cargo/registry/src/pyo3-0.29.3/src/lib.rs:1:1
+          --> src/missing.rs:1:1
+        """
+    )
+    assert buildroot_paths(output, str(mirror), "src/rust/demo") == dedent(
+        """\
+        warning: unneeded `return` statement
+          --> src/rust/demo/src/lib.rs:4:5
+        thread 'tests::adds' panicked at src/rust/demo/src/lib.rs:9:9:
+           Compiling demo v0.1.0 (src/rust/demo)
+          --> src/rust/demo/src/lib.rs:1:1
+          --> /pyo3/cargo/registry/src/pyo3-0.29.3/src/lib.rs:1:1
+          --> src/missing.rs:1:1
+        """
+    )
+
+
+def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
+    cfg = {
+        "mode": "clippy",
+        "cargo": "cargo",
+        "crate_dir": "src/rust/demo",
+        "files": ["src/rust/demo/Cargo.lock"],
+        "target_triple": "x86_64-unknown-linux-gnu",
+        "args": ["--features", "fast"],
+        "deny_warnings": True,
+    }
+    assert argv_for(cfg, "/m/Cargo.toml") == [
+        "cargo", "clippy", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
+        "--locked", "--all-targets", "--features", "fast", "--", "-D", "warnings",
+    ]
+    assert argv_for({**cfg, "mode": "test", "files": []}, "/m/Cargo.toml") == [
+        "cargo", "test", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
+        "--features", "fast",
+    ]
+    with_clippy_args = {**cfg, "args": ["--", "-W", "clippy::pedantic"]}
+    assert argv_for(with_clippy_args, "/m/Cargo.toml")[-6:] == [
+        "--all-targets", "--", "-W", "clippy::pedantic", "-D", "warnings",
+    ]
+
+
+def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(tmp_path: Path, monkeypatch) -> None:
+    sandbox, cache = tmp_path / "sandbox", tmp_path / "cache"
+    mirror = cache / "src"
+    for root in (sandbox, mirror):
+        (root / "src/rust/demo/src").mkdir(parents=True)
+        (root / "src/rust/demo/src/lib.rs").write_text("")
+    monkeypatch.chdir(sandbox)
+    lib_rs = mirror / "src/rust/demo/src/lib.rs"
+    cfg = {"crate_dir": "src/rust/demo", "files": ["src/rust/demo/src/lib.rs"]}
+
+    def mtime_after(files: dict[str, str]) -> int:
+        for name, text in files.items():
+            (sandbox / "src/rust/demo" / name).write_text(text)
+        os.utime(lib_rs, ns=(1, 1))
+        config = [f"src/rust/demo/{name}" for name in files]
+        relint_if_clippy_config_changed({**cfg, "files": cfg["files"] + config}, str(cache), str(mirror))
+        return lib_rs.stat().st_mtime_ns
+
+    assert mtime_after({}) == 1  # The first run only records the configuration.
+    assert mtime_after({}) == 1
+    assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 3\n"}) != 1
+    assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 3\n"}) == 1
+    assert mtime_after({"clippy.toml": "too-many-arguments-threshold = 4\n"}) != 1
+
+
+def test_the_shared_helpers_match_the_build_driver() -> None:
+    # `cargo test`/clippy must use the build's mirror, lock and remaps; the build's `main` spells
+    # them out itself, so guard against the two drifting apart.
+    source = inspect.getsource(pyo3_build.main)
+    layout = pyo3_build.cache_layout("/c")
+    for path in (*layout.values(), os.path.join("/c", pyo3_build.LOCK_FILE)):
+        assert f'"{os.path.basename(path)}"' in source, path
+    assert [r.split("=", 2)[2] for r in pyo3_build.path_remaps("/c")] == ["/pyo3/src", "/pyo3/cargo", "/pyo3/target"]
+    for prefix in ("/pyo3/src", "/pyo3/cargo", "/pyo3/target"):
+        assert f"={prefix}" in source
