@@ -107,7 +107,7 @@ def test_sdist_holds_the_crates_and_a_maturin_project_but_not_the_module(repo: T
             "rust/helper/src/lib.rs",
         )
     ]
-    assert pyproject["build-system"] == {"requires": ["maturin>=1.5,<2"], "build-backend": "maturin"}
+    assert pyproject["build-system"] == {"requires": ["maturin>=1.9.4,<2"], "build-backend": "maturin"}
     assert pyproject["project"] == {
         "name": "demo",
         "version": "0.1.0",

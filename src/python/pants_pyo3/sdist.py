@@ -84,8 +84,10 @@ from pants_pyo3.target_types import (
 
 logger = logging.getLogger(__name__)
 
-# maturin 1.5 is the first that reads every `[tool.maturin]` key written here (`profile` among them).
-MATURIN_REQUIREMENT = "maturin>=1.5,<2"
+# maturin 1.9.4 is the first that sets `PYO3_BUILD_EXTENSION_MODULE` itself, which crates without
+# pyo3's deprecated `extension-module` feature (like the example's) need so as not to link libpython;
+# it also reads every `[tool.maturin]` key written here.
+MATURIN_REQUIREMENT = "maturin>=1.9.4,<2"
 # Where the chroot holds the sdist's config and crate files, and the module that packs them (next to
 # the wheel backend, which imports it).
 PRIVATE_DIR = os.path.dirname(sdist_backend.CONFIG)
