@@ -68,8 +68,12 @@ def test_bump_then_package_the_example(tmp_path: Path) -> None:
 
     # 3. The wheel now has the new version, inside and out.
     repo.pants("package", "src/python/myext:dist").assert_success()
-    wheels = [w.name for w in (repo.root / "dist").glob("*.whl")]
-    assert wheels == ["myext-0.2.0-cp311-cp311-linux_x86_64.whl"], wheels
+    # The example's extension builds for this machine and, cross-compiled, for aarch64 Linux.
+    wheels = sorted(w.name for w in (repo.root / "dist").glob("*.whl"))
+    assert wheels == [
+        "myext-0.2.0-cp311-cp311-linux_aarch64.whl",
+        "myext-0.2.0-cp311-cp311-linux_x86_64.whl",
+    ], wheels
     with zipfile.ZipFile(repo.root / "dist" / wheels[0]) as zf:
         assert '__version__ = "0.2.0"' in zf.read("myext/__init__.py").decode()
         assert "\nVersion: 0.2.0\n" in zf.read("myext-0.2.0.dist-info/METADATA").decode()
