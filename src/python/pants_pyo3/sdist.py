@@ -238,6 +238,11 @@ def render_pkg_info(project: Mapping[str, Any]) -> str:
     for extra, reqs in project.get("optional-dependencies", {}).items():
         lines.append(f"Provides-Extra: {extra}")
         lines.extend(f"Requires-Dist: {r}; extra == \"{extra}\"" for r in reqs)
+    readme = project.get("readme")
+    if readme:
+        # The long description is the message body, after a blank line (core metadata 2.1).
+        lines.append(f"Description-Content-Type: {readme['content-type']}")
+        return "\n".join(lines) + "\n\n" + readme["text"].rstrip("\n") + "\n"
     return "\n".join(lines) + "\n"
 
 

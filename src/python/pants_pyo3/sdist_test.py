@@ -105,6 +105,13 @@ def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
     assert "Requires-Dist: greetlib==0.1.0\n" in pkg_info
 
 
+def test_pkg_info_carries_the_long_description() -> None:
+    project = project_table(
+        {"name": "x", "version": "1.0.0", "long_description": "# X\n\nText.\n", "long_description_content_type": "text/markdown"}
+    )
+    assert render_pkg_info(project).endswith("Description-Content-Type: text/markdown\n\n# X\n\nText.\n")
+
+
 def test_sdist_archive_is_deterministic(tmp_path: Path) -> None:
     config = {
         "base_name": "demo-0.1.0",
