@@ -128,7 +128,8 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
                 "-c",
                 # Shell builtins only: the process gets no PATH.
                 '"$1" -vV && sysroot="$("$1" --print sysroot)" && echo "sysroot: $sysroot" && '
-                'echo known: $("$1" --print target-list) && cd "$sysroot/lib/rustlib" && echo installed: *',
+                'echo known: $("$1" --print target-list) && '
+                '{ cd "$sysroot/lib/rustlib" 2>/dev/null && echo installed: * || echo "installed: "; }',
                 "probe",
                 rustc_paths.first_path.path,
             ),

@@ -139,7 +139,7 @@ STALE_FILES = {
 
 @pytest.fixture
 def stale_repo(tmp_path: Path) -> Iterator[TempRepo]:
-    repo = TempRepo(tmp_path, STALE_FILES, pants_toml=PANTS_TOML + '\n[pyo3]\nextra_env_vars = ["DEMO_FLAVOR"]\n')
+    repo = TempRepo(tmp_path, STALE_FILES, pants_toml=PANTS_TOML.replace("[pyo3]\n", '[pyo3]\nextra_env_vars = ["DEMO_FLAVOR"]\n'))
     yield repo
     repo.stop_pantsd()
 
