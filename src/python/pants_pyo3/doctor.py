@@ -297,7 +297,8 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
             (
                 DoctorLine(
                     False,
-                    f"target {triple}: {source}: that rustc has no standard library for `{triple}`",
+                    f"target {triple}: {source}: that rustc has no standard library for `{triple}` "
+                    f"({_first_line(probe.stderr.decode()) or f'exit code {probe.exit_code}'})",
                     _cross_fix(cross, triple),
                 ),
             ),

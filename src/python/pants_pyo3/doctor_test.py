@@ -123,12 +123,21 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
     rule_runner: RuleRunner, tmp_path: Path
 ) -> None:
     missing = {t: str(tmp_path / t) for t in ("rustc", "cargo", "linker")}
+    # Tools that exist, but a rustc without the triple's standard library: the probe fails.
+    armv7 = {}
+    for tool in ("rustc", "cargo", "linker"):
+        path = tmp_path / "armv7" / tool
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("#!/bin/sh\necho 'error: no std for armv7' >&2\nexit 1\n")
+        path.chmod(0o755)
+        armv7[tool] = str(path)
+    toolchains = {"aarch64-unknown-linux-gnu": missing, "armv7-unknown-linux-gnueabihf": armv7}
     result = doctor(
         rule_runner,
         # 3.14 is in the test universe but not installed here.
         ', interpreter_constraints=["CPython>=3.11,<3.15"]'
-        ', target_triples=["riscv64gc-unknown-linux-gnu", "aarch64-unknown-linux-gnu"]',
-        f"--pyo3-cross-toolchains={{'aarch64-unknown-linux-gnu': {missing!r}}}",
+        ', target_triples=["riscv64gc-unknown-linux-gnu", "aarch64-unknown-linux-gnu", "armv7-unknown-linux-gnueabihf"]',
+        f"--pyo3-cross-toolchains={toolchains!r}",
         "--pyo3-manylinux=manylinux_2_17",
         exit_code=1,
     )
@@ -145,13 +154,17 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
         f"{tmp_path}/linker: The `rustc` of the `aarch64-unknown-linux-gnu` toolchain, {tmp_path}/rustc, is "
         "not an executable file.",
         "fix: On Debian 12 run `build-support/cross/setup-aarch64.sh` as root",
+        f"✗ target armv7-unknown-linux-gnueabihf: `[pyo3-cross]` toolchain: rustc {armv7['rustc']}, linker "
+        f"{armv7['linker']}: that rustc has no standard library for `armv7-unknown-linux-gnueabihf` "
+        "(error: no std for armv7)",
+        "fix: Fix the `armv7-unknown-linux-gnueabihf` entry of `[pyo3-cross].toolchains`; see docs/cross.md.",
         '✓ `[pyo3].manylinux = "manylinux_2_17"`: each wheel must comply with manylinux_2_17',
         # This machine's glibc is newer: a hint, not a failure.
         "✗ manylinux_2_17 (informational): modules linked against this machine's glibc 2.",
         "zig (`pip install ziglang`) as the `linker` of a `[pyo3-cross]` toolchain",
     )
-    # 3.14, riscv64, and aarch64's rustc, cargo and linker.
-    assert "5 problem(s)" in result.stderr, result.stderr
+    # 3.14, riscv64, aarch64's rustc, cargo and linker, and armv7's standard library.
+    assert "6 problem(s)" in result.stderr, result.stderr
 
 
 @pytest.mark.skipif(not CROSS_DESCRIPTOR.is_file(), reason="no aarch64 toolchain (build-support/cross/setup-aarch64.sh)")
