@@ -7,10 +7,11 @@
 Run from anywhere: `python3 build-support/bench/bench.py` (see docs/benchmark.md). Standard library only; the
 PNG chart is drawn by matplotlib in a venv this script creates once under ~/.cache/pants-pyo3-bench.
 
-Every Pants run here is isolated from the worktree's own Pants state: named caches, the local store, pantsd's
-pid directory and the workdir live in a temporary directory and packages go to dist/bench/, so the
-measurements neither use nor disturb the caches other runs share, and the pantsd this script starts is
-stopped at the end. The crate's `lib.rs` is edited for some measurements and always restored, also on Ctrl-C.
+Every Pants run here works on a scratch copy of the repo (the files git tracks, as they are in the worktree)
+in a temporary directory, with its own named caches, local store, pantsd pid directory and workdir there too,
+so the measurements neither use nor disturb the worktree or the caches other runs share, and the pantsd this
+script starts is stopped at the end. In the copy the example's `pyo3_extension` builds for the host triple
+only (like `maturin build`), and the crate's `lib.rs` is edited for some measurements.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -34,12 +36,17 @@ from typing import Callable, Sequence
 logger = logging.getLogger("bench")
 
 REPO = Path(__file__).resolve().parents[2]
-CRATE = REPO / "src/rust/myext"
+# Relative to the repo (the scratch copy the benchmark runs in).
+CRATE = Path("src/rust/myext")
 LIB_RS = CRATE / "src/lib.rs"
-PY_PACKAGE = REPO / "src/python/myext"
+PY_PACKAGE = Path("src/python/myext")
 DIST = "src/python/myext:dist"
 NATIVE = "src/python/myext:native"
-TESTS = "src/python/myext:tests"
+# The tests are parametrized over every CPython; the one-interpreter comparison runs the 3.11 ones.
+TESTS = "src/python/myext:tests@interpreter_constraints=py311"
+# The interpreter of every one-interpreter measurement. The repo's own constraints admit six versions, so
+# each Pants run is narrowed to this one, as `maturin build --interpreter python3.11` is.
+ONE_VERSION = "3.11"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pants-pyo3-bench"
 # The named cache the plugin builds in (`pants_pyo3.rules.NAMED_CACHE`).
 CARGO_NAMED_CACHE = "pants_pyo_cargo"
@@ -80,9 +87,11 @@ class Measurement:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+    def __init__(self, args: argparse.Namespace, tmp: Path, repo: Path) -> None:
         self.args = args
         self.tmp = tmp
+        # The scratch copy every command runs in.
+        self.repo = repo
         self.logs = tmp / "logs"
         self.logs.mkdir()
         self.measurements: dict[str, Measurement] = {}
@@ -91,12 +100,11 @@ class Bench:
         self.nc = tmp / "named_caches"
         self.pants_env = {
             **os.environ,
-            # Isolate every Pants run: caches, store, pantsd, workdir and dist/ in the temp dir.
+            # Isolate every Pants run: caches, store, pantsd and workdir in the temp dir.
             "PANTS_NAMED_CACHES_DIR": str(self.nc),
             "PANTS_LOCAL_STORE_DIR": str(tmp / "store"),
             "PANTS_SUBPROCESSDIR": str(tmp / "pids"),
             "PANTS_PANTS_WORKDIR": str(tmp / "workdir"),
-            # Must be under the build root: under the ignored dist/, apart from a developer's own outputs.
             "PANTS_PANTS_DISTDIR": "dist/bench",
             "PANTS_DYNAMIC_UI": "false",
         }
@@ -122,11 +130,12 @@ class Bench:
         argv: Sequence[str],
         *,
         env: dict[str, str] | None = None,
-        cwd: Path = REPO,
+        cwd: Path | None = None,
         label: str,
         timeout: float = 1800,
     ) -> float:
-        """Run a command, its output to a log file; return its wall time. Fail loudly if it fails."""
+        """Run a command (in the scratch repo unless `cwd` is given), its output to a log file; return
+        its wall time. Fail loudly if it fails."""
         self._log_counter += 1
         log = self.logs / f"{self._log_counter:03d}-{label.replace('/', '_').replace(' ', '_')}.log"
         with open(log, "wb") as out:
@@ -134,7 +143,7 @@ class Bench:
             out.flush()
             start = time.perf_counter()
             proc = subprocess.run(
-                list(argv), cwd=cwd, env=env or dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
+                list(argv), cwd=cwd or self.repo, env=env or dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, timeout=timeout,
             )
             elapsed = time.perf_counter() - start
@@ -152,11 +161,15 @@ class Bench:
         logger.info(f"{elapsed:7.2f} s  {name}")
         return elapsed
 
-    def pants(self, *args: str, label: str, store: Path | None = None) -> float:
+    def pants(
+        self, *args: str, label: str, store: Path | None = None, constraints: str = f"CPython=={ONE_VERSION}.*"
+    ) -> float:
+        """`./pants` in the scratch repo, for the interpreters `constraints` admit (by default one)."""
         env = dict(self.pants_env)
         if store is not None:
             env["PANTS_LOCAL_STORE_DIR"] = str(store)
-        return self.run([str(REPO / "pants"), *args], env=env, label=label)
+        argv = [str(self.repo / "pants"), f"--python-interpreter-constraints=['{constraints}']", *args]
+        return self.run(argv, env=env, label=label)
 
     # --- pantsd -------------------------------------------------------------------------------
 
@@ -179,8 +192,9 @@ class Bench:
 class LibRsEditor:
     """Appends one line to lib.rs (a new value each time) and restores the original on exit."""
 
-    def __init__(self) -> None:
-        self.original = LIB_RS.read_bytes()
+    def __init__(self, repo: Path) -> None:
+        self.lib_rs = repo / LIB_RS
+        self.original = self.lib_rs.read_bytes()
         self.counter = time.time_ns()
 
     def edit(self) -> None:
@@ -188,12 +202,43 @@ class LibRsEditor:
         # An exported static: unlike dead code, it changes the compiled library, so everything
         # downstream of it (the wheel) is rebuilt too, as after a real change.
         line = f"#[no_mangle] pub static PANTS_PYO3_BENCH_EDIT: u64 = {self.counter};\n"
-        LIB_RS.write_bytes(self.original + line.encode())
+        self.lib_rs.write_bytes(self.original + line.encode())
 
     def restore(self) -> None:
-        if LIB_RS.read_bytes() != self.original:
-            LIB_RS.write_bytes(self.original)
-            logger.info(f"restored {LIB_RS.relative_to(REPO)}")
+        if self.lib_rs.read_bytes() != self.original:
+            self.lib_rs.write_bytes(self.original)
+            logger.info(f"restored {LIB_RS}")
+
+
+# ----------------------------------------------------------------------------------------------
+# The scratch repo
+# ----------------------------------------------------------------------------------------------
+
+
+def host_triple() -> str:
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("host:"))
+
+
+def prepare_scratch_repo(dest: Path, host: str) -> Path:
+    """A copy of the files git tracks (as they are in the worktree), with the example's extension
+    built for the host triple only: `maturin build` builds for the host alone, and the repo's example
+    also cross-builds aarch64, which would double Pants' side of every comparison."""
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = REPO / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    build = dest / PY_PACKAGE / "BUILD"
+    text, n = re.subn(r"target_triples=\[[^\]]*\]", f'target_triples=["{host}"]', build.read_text())
+    if n != 1:
+        raise SystemExit(f"expected one `target_triples=[...]` in {PY_PACKAGE / 'BUILD'}, found {n}: update bench.py")
+    build.write_text(text)
+    return dest
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,7 +305,7 @@ def measure_cold(b: Bench, python: str) -> None:
         env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
         argv = [
             b.args.maturin, "build", "--release", "--locked",
-            "--manifest-path", str(CRATE / "Cargo.toml"),
+            "--manifest-path", str(b.repo / CRATE / "Cargo.toml"),
             "--interpreter", python,
             "--out", str(b.tmp / f"maturin-wheels-{i}"),
         ]
@@ -292,7 +337,7 @@ def measure_edit(b: Bench, editor: LibRsEditor, python: str) -> None:
         "PYO3_PYTHON": python,
         "PYO3_BUILD_EXTENSION_MODULE": "1",
     }
-    cargo = ["cargo", "build", "--release", "--locked", "--manifest-path", str(CRATE / "Cargo.toml")]
+    cargo = ["cargo", "build", "--release", "--locked", "--manifest-path", str(b.repo / CRATE / "Cargo.toml")]
     b.run(cargo, env=cargo_env, label="cargo warm-up")
     for _ in range(b.args.repeat):
         editor.edit()
@@ -305,32 +350,114 @@ def measure_edit(b: Bench, editor: LibRsEditor, python: str) -> None:
     editor.restore()
 
 
-def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str]) -> None:
-    """N sequential builds, one per interpreter, vs one; from a fresh target dir, then after an edit."""
+def interpreters_constraint(versions: list[str]) -> str:
+    """One constraint admitting exactly `versions` (consecutive minors of one major), e.g. `CPython>=3.9,<3.12`."""
+    major = versions[0].split(".")[0]
+    minors = [int(v.split(".")[1]) for v in versions]
+    if any(v.split(".")[0] != major for v in versions) or minors != list(range(minors[0], minors[0] + len(minors))):
+        raise SystemExit(f"--interpreters must be consecutive versions such as 3.9,3.10,3.11, not {','.join(versions)}")
+    return f"CPython>={versions[0]},<{major}.{minors[-1] + 1}"
+
+
+def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pythons: dict[str, str]) -> None:
+    """ONE `./pants package` whose interpreter constraints admit N versions (the plugin builds the module and
+    a wheel for each) vs the same for one version; from a fresh target dir, then after an edit. maturin
+    building the same N interpreters (`maturin build -i ... -i ...`) vs one is measured beside it."""
     target_dir = b.nc / CARGO_NAMED_CACHE / "target"
+    n_constraint = interpreters_constraint(versions)
+    one = ONE_VERSION if ONE_VERSION in versions else versions[-1]
+    one_constraint = f"CPython=={one}.*"
 
-    def build(version: str, label: str) -> float:
-        return b.pants(f"--python-interpreter-constraints=['CPython=={version}.*']", "package", DIST, label=label)
+    def pants(constraint: str, label: str) -> float:
+        return b.pants("package", DIST, label=label, constraints=constraint)
 
-    # Untimed: each interpreter's Pants-side work (interpreter discovery, the wheel build pex) gets cached,
-    # so what is measured below is the extension build plus the per-run work of packaging.
-    for v in versions:
-        build(v, f"warm-up {v}")
-    one = versions[-1]
+    maturin_target = b.tmp / "maturin-interp-target"
 
-    for scenario, fresh in (("fresh", True), ("edit", False)):
-        b.wait_for_quiet(f"{scenario}: one interpreter")
+    def maturin(vs: list[str], label: str, target: Path) -> float:
+        argv = [b.args.maturin, "build", "--release", "--locked", "--manifest-path", str(b.repo / CRATE / "Cargo.toml")]
+        for v in vs:
+            argv += ["--interpreter", pythons[v]]
+        argv += ["--out", str(b.tmp / "maturin-interp-wheels")]
+        return b.run(argv, env={**os.environ, "CARGO_TARGET_DIR": str(target)}, label=label)
+
+    # Untimed: Pants' per-interpreter work (interpreter discovery, the wheel-building pex) gets cached,
+    # so what is measured below is the extension builds plus the per-run work of packaging.
+    pants(n_constraint, "warm-up N")
+    pants(one_constraint, "warm-up one")
+
+    for i in range(b.args.cold_repeat):
+        b.wait_for_quiet("fresh target dir: one interpreter")
         editor.edit()
-        if fresh:
-            shutil.rmtree(target_dir, ignore_errors=True)
-        b.timed(f"interp_one_{scenario}", lambda: build(one, f"one {one} {scenario}"))
-
-        b.wait_for_quiet(f"{scenario}: {len(versions)} interpreters")
+        shutil.rmtree(target_dir, ignore_errors=True)
+        b.timed("interp_one_fresh", lambda: pants(one_constraint, f"one {one} fresh"))
+        b.wait_for_quiet(f"fresh target dir: {len(versions)} interpreters")
         editor.edit()
-        if fresh:
-            shutil.rmtree(target_dir, ignore_errors=True)
-        b.timed(f"interp_n_{scenario}", lambda: sum(build(v, f"N {v} {scenario}") for v in versions))
+        shutil.rmtree(target_dir, ignore_errors=True)
+        b.timed("interp_n_fresh", lambda: pants(n_constraint, f"N fresh"))
+
+        b.wait_for_quiet("maturin fresh target dir: one interpreter")
+        shutil.rmtree(maturin_target, ignore_errors=True)
+        b.timed("maturin_interp_one_fresh", lambda: maturin([one], f"maturin one {one} fresh", maturin_target))
+        b.wait_for_quiet(f"maturin fresh target dir: {len(versions)} interpreters")
+        shutil.rmtree(maturin_target, ignore_errors=True)
+        b.timed("maturin_interp_n_fresh", lambda: maturin(versions, "maturin N fresh", maturin_target))
+
+    # After an edit: the target dirs hold every interpreter's build from the fresh runs above.
+    for _ in range(b.args.repeat):
+        b.wait_for_quiet("edit: one interpreter")
+        editor.edit()
+        b.timed("interp_one_edit", lambda: pants(one_constraint, f"one {one} edit"))
+        editor.edit()
+        b.timed("interp_n_edit", lambda: pants(n_constraint, "N edit"))
+        editor.edit()
+        b.timed("maturin_interp_one_edit", lambda: maturin([one], f"maturin one {one} edit", maturin_target))
+        editor.edit()
+        b.timed("maturin_interp_n_edit", lambda: maturin(versions, "maturin N edit", maturin_target))
     editor.restore()
+
+
+def count_crates_per_interpreter(b: Bench, versions: list[str], pythons: dict[str, str], host: str) -> dict[str, int]:
+    """How many crates cargo compiles for each interpreter in turn, from an empty target dir, when it is
+    run the way the plugin's build driver runs it (pyo3_build.py): `--target <host>`, and an
+    interpreter-specific `-C metadata` in RUSTFLAGS so each interpreter's pyo3 has its own file names."""
+    target = b.tmp / "count-target"
+    shutil.rmtree(target, ignore_errors=True)
+    counts: dict[str, int] = {}
+    b.wait_for_quiet("counting compiled crates")
+    for v in versions:
+        python = pythons[v]
+        suffix = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        # As the driver derives it: `.cpython-311-x86_64-linux-gnu.so` -> `cpython-311-x86_64-linux-gnu`.
+        abi_tag = suffix.strip(".").rpartition(".")[0]
+        env = {
+            **os.environ,
+            "CARGO_TARGET_DIR": str(target),
+            "PYO3_PYTHON": python,
+            "PYO3_BUILD_EXTENSION_MODULE": "1",
+            "RUSTFLAGS": f"-Cmetadata=pants-pyo3-{abi_tag}",
+        }
+        argv = [
+            "cargo", "build", "--lib", "--release", "--locked", "--message-format=json",
+            "--manifest-path", str(b.repo / CRATE / "Cargo.toml"), "--target", host,
+        ]
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=b.repo)
+        if proc.returncode != 0:
+            raise SystemExit(f"`{' '.join(argv)}` failed:\n{proc.stderr[-3000:]}")
+        compiled = []
+        for line in proc.stdout.splitlines():
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("reason") == "compiler-artifact" and msg.get("fresh") is False:
+                compiled.append(msg["target"]["name"])
+        counts[v] = len(compiled)
+        logger.info(f"CPython {v}: cargo compiled {len(compiled)} crates: {', '.join(compiled)}")
+    shutil.rmtree(target, ignore_errors=True)
+    return counts
 
 
 def measure_tests(b: Bench, python: str) -> None:
@@ -342,8 +469,8 @@ def measure_tests(b: Bench, python: str) -> None:
 
     # A copy of the package and crate: `maturin develop` writes the module into the Python package.
     dev = b.tmp / "develop"
-    shutil.copytree(CRATE, dev / "rust/myext", ignore=shutil.ignore_patterns("target", "BUILD"))
-    shutil.copytree(PY_PACKAGE, dev / "python/myext", ignore=shutil.ignore_patterns("BUILD", "__pycache__"))
+    shutil.copytree(b.repo / CRATE, dev / "rust/myext", ignore=shutil.ignore_patterns("target", "BUILD"))
+    shutil.copytree(b.repo / PY_PACKAGE, dev / "python/myext", ignore=shutil.ignore_patterns("BUILD", "__pycache__"))
     (dev / "pyproject.toml").write_text(
         "[build-system]\n"
         'requires = ["maturin>=1.0,<2.0"]\n'
@@ -433,16 +560,34 @@ def summarize(b: Bench, versions: list[str]) -> list[dict]:
             m["pants_edit_module"] / m["cargo_edit"], None, "x",
             f"Pants {m['pants_edit_module']:.2f} s; cargo {m['cargo_edit']:.2f} s")
     n = len(versions)
+    one = ONE_VERSION if ONE_VERSION in versions else versions[-1]
     for scenario, label in (("fresh", "fresh target dir"), ("edit", "after an edit")):
         if f"interp_n_{scenario}" in m:
+            pants_n, pants_one = m[f"interp_n_{scenario}"], m[f"interp_one_{scenario}"]
+            maturin_n, maturin_one = m[f"maturin_interp_n_{scenario}"], m[f"maturin_interp_one_{scenario}"]
             row(
                 f"interpreters_{scenario}",
-                f"{n} interpreters vs one, {label}",
-                m[f"interp_n_{scenario}"] / m[f"interp_one_{scenario}"],
+                f"one `package` for {n} interpreters vs for one, {label}",
+                pants_n / pants_one,
                 round(n_interpreters_target(n), 2),
                 "x",
-                f"{', '.join(versions)}: {m[f'interp_n_{scenario}']:.1f} s; {versions[-1]} alone: "
-                f"{m[f'interp_one_{scenario}']:.1f} s",
+                f"{interpreters_constraint(versions)}: {pants_n:.1f} s; {one} alone: {pants_one:.1f} s",
+            )
+            row(
+                f"maturin_interpreters_{scenario}",
+                f"maturin: {n} interpreters vs one, {label}",
+                maturin_n / maturin_one,
+                None,
+                "x",
+                f"`maturin build -i` {' -i '.join(versions)}: {maturin_n:.1f} s; {one} alone: {maturin_one:.1f} s",
+            )
+            row(
+                f"interpreters_vs_maturin_{scenario}",
+                f"{n} interpreters, {label}: Pants vs maturin",
+                pants_n / maturin_n,
+                None,
+                "x",
+                f"Pants {pants_n:.1f} s (start-up with pantsd included); maturin {maturin_n:.1f} s",
             )
     if "pants_test" in m:
         row("test", "`pants test` vs pytest after `maturin develop`", m["pants_test"] / m["pytest"], None, "x",
@@ -468,6 +613,15 @@ def markdown(rows: list[dict], meta: dict) -> str:
         target = "—" if r["target"] is None else f"≤ {r['target']}{unit}"
         met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
         lines.append(f"| {r['label']} | {r['value']:.2f}{unit} | {target} | {met} | {r['detail']} |")
+    counts = meta.get("crates_compiled")
+    if counts:
+        per = ", ".join(f"{v}: {c}" for v, c in counts.items())
+        lines += [
+            "",
+            f"Crates cargo compiled per interpreter in turn, from an empty target dir, run as the plugin's driver "
+            f"runs it (`--target {meta['host']}`, `RUSTFLAGS=-Cmetadata=pants-pyo3-<abi>`): {per} "
+            "(`compiler-artifact` messages with `\"fresh\": false`, build scripts included).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -529,15 +683,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--cold-repeat", type=int, default=2, help="runs of each cold build (default: %(default)s)")
     p.add_argument("--noop-repeat", type=int, default=5, help="runs of the no-op (default: %(default)s)")
     p.add_argument("--interpreters", default="3.9,3.10,3.11",
-                   help="CPython versions for the N-interpreter build, the last one is 'one' (default: %(default)s)")
+                   help=f"consecutive CPython versions for the N-interpreter build and the crate count; 'one' is "
+                        f"{ONE_VERSION} if listed, else the last (default: %(default)s)")
     p.add_argument("--max-load", type=float, default=0.7,
                    help="wait for the 1-minute load average to drop below this before measuring (default: %(default)s)")
     p.add_argument("--max-wait", type=float, default=300,
                    help="give up waiting for the load after this many seconds, and measure anyway (default: %(default)s)")
-    p.add_argument("--only", default="cold,noop,edit,interpreters,test",
-                   help="comma-separated subset of: cold,noop,edit,interpreters,test (default: all)")
+    p.add_argument("--only", default="cold,noop,edit,interpreters,crates,test",
+                   help="comma-separated subset of: cold,noop,edit,interpreters,crates,test (default: all)")
     p.add_argument("--maturin", default=shutil.which("maturin") or "maturin", help="the maturin executable")
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, caches)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (scratch repo, logs, caches)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -546,20 +701,24 @@ def main(argv: Sequence[str]) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="bench: %(message)s")
     only = set(args.only.split(","))
-    python = find_python("3.11")
+    python = find_python(ONE_VERSION)
     if not python:
-        raise SystemExit("CPython 3.11 (the example's interpreter) is needed: pyenv or PATH.")
-    versions = [v for v in args.interpreters.split(",") if find_python(v)]
-    missing = set(args.interpreters.split(",")) - set(versions)
-    if missing:
-        logger.warning(f"skipping interpreters not installed here: {', '.join(sorted(missing))}")
+        raise SystemExit(f"CPython {ONE_VERSION} (the example's interpreter) is needed: pyenv or PATH.")
+    versions = args.interpreters.split(",")
+    interpreters_constraint(versions)
+    pythons = {v: find_python(v) for v in versions}
+    missing = [v for v, p in pythons.items() if not p]
+    if missing and ({"interpreters", "crates"} & only):
+        raise SystemExit(f"--interpreters {args.interpreters}: not installed here (pyenv or PATH): {', '.join(missing)}")
+    host = host_triple()
 
     # A SIGTERM restores the crate too: it unwinds through the `finally` below like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="pants-pyo3-bench-"))
-    bench = Bench(args, tmp)
-    editor = LibRsEditor()
-    meta = {
+    repo = prepare_scratch_repo(tmp / "repo", host)
+    bench = Bench(args, tmp, repo)
+    editor = LibRsEditor(repo)
+    meta: dict = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "nproc": os.cpu_count(),
         "cpu": cpu_model(),
@@ -568,6 +727,7 @@ def main(argv: Sequence[str]) -> None:
         "cold_repeat": args.cold_repeat,
         "noop_repeat": args.noop_repeat,
         "interpreters": versions,
+        "host": host,
         "versions": {
             "pants": "2.17.1",
             "maturin": tool_version([args.maturin, "--version"]),
@@ -576,13 +736,21 @@ def main(argv: Sequence[str]) -> None:
             "python": tool_version([python, "--version"]),
         },
         "git_commit": tool_version(["git", "-C", str(REPO), "rev-parse", "HEAD"]),
+        # Uncommitted changes to tracked files: the scratch copy had them too.
+        "git_dirty": bool(
+            subprocess.run(
+                ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+            ).stdout.strip()
+        ),
     }
     logger.info(f"temporary directory {tmp}; {meta['nproc']} CPUs; load {meta['load_start']}")
     try:
         # Untimed set-up: crates in cargo's registry for maturin/cargo, and Pants' named caches (crate
         # registry, pex) and store filled once, as on any machine that has built anything before.
-        bench.run(["cargo", "fetch", "--locked", "--manifest-path", str(CRATE / "Cargo.toml")], label="cargo fetch")
+        bench.run(["cargo", "fetch", "--locked", "--manifest-path", str(repo / CRATE / "Cargo.toml")], label="cargo fetch")
         bench.pants("--no-pantsd", "package", DIST, label="pants set-up")
+        if "crates" in only and len(versions) > 1:
+            meta["crates_compiled"] = count_crates_per_interpreter(bench, versions, pythons, host)
         if "cold" in only:
             measure_startup(bench)
             measure_cold(bench, python)
@@ -591,7 +759,7 @@ def main(argv: Sequence[str]) -> None:
         if "edit" in only:
             measure_edit(bench, editor, python)
         if "interpreters" in only and len(versions) > 1:
-            measure_interpreters(bench, editor, versions)
+            measure_interpreters(bench, editor, versions, pythons)
         if "test" in only:
             measure_tests(bench, python)
     finally:

@@ -8,7 +8,6 @@ Nothing is built: every check is a lookup or a `--version`-style probe, run once
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -18,73 +17,71 @@ from pants.backend.python.subsystems.setup import PythonSetup
 from pants.build_graph.address import ResolveError
 from pants.engine.console import Console
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
-from pants.engine.fs import DigestContents, PathGlobs
 from pants.engine.goal import Goal, GoalSubsystem
-from pants.engine.process import (
-    FallibleProcessResult,
-    Process,
-    ProcessCacheScope,
-    ProcessExecutionFailure,
-)
+from pants.engine.process import FallibleProcessResult, Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, goal_rule, rule
 from pants.engine.target import Target, Targets
+from pants.option.errors import OptionsError
 from pants.option.global_options import GlobalOptions
-from pants.option.option_types import StrListOption
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
-from pants_pyo3.cargo_manifest import CargoManifestError, parse_cargo_manifest
+from pants_pyo3.consumers import _AUDITWHEEL_REQUIREMENTS
+from pants_pyo3.cross import CrossToolchainError, toolchain_problems
+from pants_pyo3.cross_subsystem import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
+from pants_pyo3.cross_subsystem import Pyo3CrossSubsystem
 from pants_pyo3.rules import (
     NAMED_CACHE,
     AllPyo3ExtensionTargets,
+    Pyo3Crate,
+    Pyo3CrateRequest,
     Pyo3ExtensionError,
-    _crate_target,
+    Pyo3InterpreterNotFoundError,
+    _interpreter_for_version,
+    admitted_versions,
+    build_versions,
+    check_abi3_floor,
+    cross_toolchain_probe,
     extension_interpreter_constraints,
+    extension_triples,
+    triple_problem,
 )
 from pants_pyo3.subsystems import Pyo3Subsystem
 from pants_pyo3.target_types import (
     Pyo3CrateField,
-    Pyo3DefaultFeaturesField,
     Pyo3ExtensionTarget,
     Pyo3FeaturesField,
-    Pyo3InterpreterConstraintsField,
     Pyo3ModuleNameField,
     Pyo3ProfileField,
+    Pyo3TargetTriplesField,
 )
 from pants_pyo3.toolchain import (
     _ENV_FOR_RUSTUP,
     Pyo3Interpreter,
-    Pyo3InterpreterRequest,
     RustToolchain,
     RustToolchainNotFoundError,
 )
 
 logger = logging.getLogger(__name__)
 
+# What the wheel build fetches to judge manylinux compliance.
+AUDITWHEEL_VERSION = next(r.split("==")[1] for r in _AUDITWHEEL_REQUIREMENTS if r.startswith("auditwheel=="))
+
 
 class Pyo3DoctorSubsystem(GoalSubsystem):
     name = "pyo3-doctor"
     help = softwrap(
         """
-        Report what building the given `pyo3_extension` targets will use (cargo, rustc, the
-        toolchain, the Rust target triple, the Python interpreter, the cargo cache) and whether the
-        build can work, with the fix for each problem. Builds nothing.
+        Report what building the given `pyo3_extension` targets will use, and whether the builds
+        can work, with the fix for each problem. Builds nothing. For each extension: every CPython
+        version its `interpreter_constraints` admit and the interpreter found for it (or, for abi3,
+        the floor and the one version built against), each of its `target_triples` with where its
+        standard library and linker come from (the host toolchain or a `[pyo3-cross]` toolchain);
+        then cargo, rustc, the `[pyo3].manylinux` policy and the cargo cache.
 
-        Exits non-zero if any of the builds cannot work. Lines about wheel tooling (zig,
-        auditwheel) are informational and never fail the goal.
+        Exits non-zero if any of the builds cannot work. Lines marked "(informational)" never fail
+        the goal.
         """
-    )
-
-    target_triples = StrListOption(
-        default=[],
-        help=lambda cls: softwrap(
-            f"""
-            Rust target triples to check besides the host's, e.g. `aarch64-unknown-linux-gnu`:
-            each must have its standard library installed in the toolchain's sysroot. Builds use the
-            host triple only today (cross builds are issue #3), so use this to prepare a machine
-            for them: `{cls.name} --target-triples="['aarch64-unknown-linux-gnu']" ::`.
-            """
-        ),
     )
 
 
@@ -115,11 +112,6 @@ class DoctorSection:
 
 
 @dataclass(frozen=True)
-class RustToolchainCheckRequest:
-    target_triples: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class RustToolchainCheck:
     section: DoctorSection
     toolchain: RustToolchain | None
@@ -146,7 +138,7 @@ def _triple_fix(toolchain: RustToolchain, triple: str) -> str:
 
 
 @rule(desc="Check the Rust toolchain for PyO3 builds", level=LogLevel.DEBUG)
-async def check_rust_toolchain(request: RustToolchainCheckRequest) -> RustToolchainCheck:
+async def check_rust_toolchain() -> RustToolchainCheck:
     title = "Rust toolchain"
     try:
         toolchain = await Get(RustToolchain)
@@ -193,37 +185,19 @@ async def check_rust_toolchain(request: RustToolchainCheckRequest) -> RustToolch
     )
     lines.append(DoctorLine(True, f"linker cc: {linker}"))
 
-    installed = toolchain.installed
-    installed_text = ", ".join(installed) or "none"
-    if toolchain.host in installed:
-        lines.append(
-            DoctorLine(
-                True,
-                f"target {toolchain.host} (host; builds use the host triple): standard library installed",
-            )
-        )
+    # Build scripts and proc macros always run on the host, whatever the targets are built for.
+    host = f"host target {toolchain.host} (build scripts, proc macros, builds for this machine)"
+    if toolchain.host in toolchain.installed:
+        lines.append(DoctorLine(True, f"{host}: standard library installed"))
     else:
         lines.append(
             DoctorLine(
                 False,
-                f"target {toolchain.host} (host; builds use the host triple): no standard library in "
-                f"{toolchain.sysroot}/lib/rustlib (installed: {installed_text})",
+                f"{host}: no standard library in {toolchain.sysroot}/lib/rustlib "
+                f"(installed: {', '.join(toolchain.installed) or 'none'})",
                 _triple_fix(toolchain, toolchain.host),
             )
         )
-    for triple in request.target_triples:
-        if triple == toolchain.host:
-            continue
-        if triple in installed:
-            lines.append(DoctorLine(True, f"target {triple} (requested): standard library installed"))
-        else:
-            lines.append(
-                DoctorLine(
-                    False,
-                    f"target {triple} (requested): not installed (installed: {installed_text})",
-                    _triple_fix(toolchain, triple),
-                )
-            )
     return RustToolchainCheck(DoctorSection(title, tuple(lines)), toolchain)
 
 
@@ -239,20 +213,10 @@ class InterpreterProbeRequest:
 
 @dataclass(frozen=True)
 class InterpreterProbe:
-    """What the doctor reports about an interpreter beyond what builds need."""
+    """An interpreter with its full version, e.g. `3.11.7` (None if it did not run)."""
 
     interpreter: Pyo3Interpreter
-    # The full version, e.g. `3.11.7`, or None if the interpreter did not run.
     full_version: str | None
-    importable: tuple[str, ...]
-
-
-_PROBED_MODULES = ("ziglang", "auditwheel")
-_INTERPRETER_PROBE = (
-    "import importlib.util, json, platform, sys; print(json.dumps({"
-    "'version': platform.python_version(), "
-    "'importable': [m for m in sys.argv[1:] if importlib.util.find_spec(m) is not None]}))"
-)
 
 
 @rule(desc="Probe a Python interpreter for the doctor", level=LogLevel.DEBUG)
@@ -261,17 +225,15 @@ async def probe_interpreter(request: InterpreterProbeRequest) -> InterpreterProb
     result = await Get(
         FallibleProcessResult,
         Process(
-            argv=(python, "-c", _INTERPRETER_PROBE, *_PROBED_MODULES),
-            description=f"Probe {python} for its version, ziglang and auditwheel",
+            argv=(python, "-c", "import platform; print(platform.python_version())"),
+            description=f"Probe {python} for its version",
             level=LogLevel.DEBUG,
-            # Per run: installing a module must show up in the next report.
+            # Per run: an interpreter upgraded in place must show up in the next report.
             cache_scope=ProcessCacheScope.PER_SESSION,
         ),
     )
-    if result.exit_code != 0:
-        return InterpreterProbe(request.interpreter, None, ())
-    info = json.loads(result.stdout)
-    return InterpreterProbe(request.interpreter, info["version"], tuple(info["importable"]))
+    version = result.stdout.decode().strip() if result.exit_code == 0 else None
+    return InterpreterProbe(request.interpreter, version or None)
 
 
 def _describe(probe: InterpreterProbe) -> str:
@@ -281,14 +243,101 @@ def _describe(probe: InterpreterProbe) -> str:
 
 
 @dataclass(frozen=True)
-class ExtensionCheckRequest:
+class TripleCheckRequest:
+    """Where an extension's build for one target triple gets its standard library and linker."""
+
     target: Target
+    triple: str
+    # The CPython versions built for the triple (for a cross toolchain's sysroot), or () for abi3.
+    versions: tuple[str, ...]
+
+
+@rule(desc="Check a target triple of a `pyo3_extension`", level=LogLevel.DEBUG)
+async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -> DoctorSection:
+    """The lines of one triple (a section without a title: the extension's section holds them)."""
+    tgt, triple = request.target, request.triple
+    try:
+        configured = cross.toolchains().get(triple)
+    except CrossToolchainError as e:
+        line = DoctorLine(False, f"target {triple}: `[{cross.options_scope}].toolchains` is invalid", _error_text(e))
+        return DoctorSection("", (line,))
+    if configured is None:
+        try:
+            toolchain = await Get(RustToolchain)
+        except RustToolchainNotFoundError:
+            return DoctorSection("", (DoctorLine(False, f"target {triple}: not checked without a Rust toolchain"),))
+        problem = triple_problem(tgt, triple, toolchain, cross)
+        if problem is not None:
+            text = f"target {triple}: no standard library and no `[{cross.options_scope}]` toolchain"
+            return DoctorSection("", (DoctorLine(False, text, _error_text(problem)),))
+        where = (
+            f"host toolchain, sysroot {toolchain.sysroot}"
+            if triple == toolchain.host
+            else f"standard library in the host toolchain's sysroot {toolchain.sysroot}, its default linker"
+        )
+        host = " (host)" if triple == toolchain.host else ""
+        return DoctorSection("", (DoctorLine(True, f"target {triple}{host}: {where}"),))
+
+    # A `[pyo3-cross]` toolchain: what is missing on disk, then (if its rustc runs) whether that rustc
+    # has the triple's standard library, with the probe the build keys its cache on.
+    source = f"`[{cross.options_scope}]` toolchain: rustc {configured.rustc}, linker {configured.linker}"
+    problems = toolchain_problems(configured)
+    if problems:
+        return DoctorSection(
+            "",
+            tuple(
+                DoctorLine(False, f"target {triple}: {source}: {problem}", _cross_fix(cross, triple))
+                for problem in problems
+            ),
+        )
+    probe = await Get(FallibleProcessResult, Process, cross_toolchain_probe(configured))
+    if probe.exit_code != 0:
+        return DoctorSection(
+            "",
+            (
+                DoctorLine(
+                    False,
+                    f"target {triple}: {source}: that rustc has no standard library for `{triple}` "
+                    f"({_first_line(probe.stderr.decode()) or f'exit code {probe.exit_code}'})",
+                    _cross_fix(cross, triple),
+                ),
+            ),
+        )
+    sysroot = f", sysroot {configured.sysroot}" if configured.sysroot else ""
+    lines = [DoctorLine(True, f"target {triple}: {source}{sysroot}")]
+    # Without the target's CPython in the sysroot a version-specific module still builds (from
+    # `PYO3_CROSS_PYTHON_VERSION`), but can't be tested: informational, one line for all versions.
+    untested = [v for v in request.versions if toolchain_problems(configured, v)]
+    if untested:
+        lines.append(
+            DoctorLine(
+                False,
+                f"target {triple} (informational): CPython {', '.join(untested)} modules build, but can't "
+                f"be tested: {toolchain_problems(configured, untested[0])[0]}",
+                softwrap(
+                    f"""
+                    Only to test them under emulation: put the `{triple}` CPython of those versions
+                    into the sysroot (as `{CROSS_SETUP_SCRIPT}` does for 3.11; see docs/cross.md).
+                    """
+                ),
+                required=False,
+            )
+        )
+    return DoctorSection("", tuple(lines))
+
+
+def _cross_fix(cross: Pyo3CrossSubsystem, triple: str) -> str:
+    setup = (
+        f"On Debian 12 run `{CROSS_SETUP_SCRIPT}` as root, then run Pants through `./pants`. Otherwise fix"
+        if triple == "aarch64-unknown-linux-gnu"
+        else "Fix"
+    )
+    return f"{setup} the `{triple}` entry of `[{cross.options_scope}].toolchains`; see docs/cross.md."
 
 
 @dataclass(frozen=True)
-class ExtensionCheck:
-    section: DoctorSection
-    interpreter: Pyo3Interpreter | None
+class ExtensionCheckRequest:
+    target: Target
 
 
 @rule(desc="Check a `pyo3_extension` build", level=LogLevel.DEBUG)
@@ -296,7 +345,7 @@ async def check_extension(
     request: ExtensionCheckRequest,
     python_setup: PythonSetup,
     all_extensions: AllPyo3ExtensionTargets,
-) -> ExtensionCheck:
+) -> DoctorSection:
     tgt = request.target
     module_name = tgt[Pyo3ModuleNameField].value
     features = tgt[Pyo3FeaturesField].value or ()
@@ -323,160 +372,166 @@ async def check_extension(
 
     abi3_floor = None
     try:
-        crate = await _crate_target(tgt)
+        crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
     except (ResolveError, Pyo3ExtensionError) as e:
+        # The same errors a build raises: a `crate` that is no `cargo_crate`, an unusable Cargo.toml.
         lines.append(
             DoctorLine(
                 False,
-                f"crate {tgt[Pyo3CrateField].value!r}: not a usable `cargo_crate` target",
+                f"crate {tgt[Pyo3CrateField].value!r}: can't be built",
                 _error_text(e),
             )
         )
     else:
-        manifest_path = os.path.join(crate.address.spec_path, "Cargo.toml")
-        contents = await Get(DigestContents, PathGlobs([manifest_path]))
-        if not contents:
+        manifest = crate.manifest
+        abi3_floor = manifest.abi3_floor
+        abi = f"abi3 for CPython >= {_dotted(abi3_floor)}" if abi3_floor else "version-specific ABI"
+        lines.append(
+            DoctorLine(
+                True,
+                f"crate {crate.target.address}: {manifest.package_name} {manifest.version or '(no version)'}, "
+                f"cdylib {manifest.lib_name}, {abi}",
+            )
+        )
+
+    # The interpreters: the same partition, abi3 check and narrowing as the build (rules.py).
+    constraints = extension_interpreter_constraints(tgt, python_setup)
+    try:
+        admitted = admitted_versions(tgt, constraints, python_setup)
+    except Pyo3ExtensionError as e:
+        admitted = ()
+        lines.append(DoctorLine(False, f"interpreters for {constraints}: none admitted", _error_text(e)))
+    else:
+        lines.append(
+            DoctorLine(
+                True,
+                f"interpreters for {constraints}: CPython {', '.join(admitted)} "
+                f"(of `[python].interpreter_versions_universe`)",
+            )
+        )
+    if abi3_floor and admitted:
+        built_for = build_versions(admitted, abi3_floor)[0]
+        try:
+            check_abi3_floor(tgt, constraints, admitted, abi3_floor)
+        except Pyo3ExtensionError as e:
             lines.append(
                 DoctorLine(
                     False,
-                    f"crate {crate.address}: no {manifest_path}",
-                    "Put the `cargo_crate` target next to the crate's `Cargo.toml`.",
+                    f"abi3 floor CPython {_dotted(abi3_floor)} is above admitted "
+                    f"{', '.join(v for v in admitted if _version_key(v) < abi3_floor)}",
+                    _error_text(e),
                 )
             )
         else:
-            try:
-                manifest = parse_cargo_manifest(
-                    contents[0].content,
-                    path=manifest_path,
-                    features=features,
-                    default_features=tgt[Pyo3DefaultFeaturesField].value,
+            lines.append(
+                DoctorLine(
+                    True,
+                    f"abi3 floor CPython {_dotted(abi3_floor)} <= every admitted version: one build, "
+                    f"against CPython {built_for}, for all of them",
                 )
-            except CargoManifestError as e:
-                lines.append(DoctorLine(False, f"crate {crate.address}: {manifest_path} is unusable", str(e)))
-            else:
-                abi3_floor = manifest.abi3_floor
-                abi = (
-                    f"abi3 for CPython >= {'.'.join(map(str, abi3_floor))}"
-                    if abi3_floor
-                    else "version-specific ABI"
-                )
-                lines.append(
-                    DoctorLine(
-                        True,
-                        f"crate {crate.address}: {manifest.package_name} {manifest.version or '(no version)'}, "
-                        f"cdylib {manifest.lib_name}, {abi}",
-                    )
-                )
-
-    constraints = extension_interpreter_constraints(tgt, python_setup)
-    interpreter: Pyo3Interpreter | None
-    try:
-        interpreter = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(constraints))
-    except ProcessExecutionFailure:
-        # Pex found no interpreter for the constraints (the engine hands a rule the original
-        # exception of a failed `Get`).
-        interpreter = None
-        lines.append(
-            DoctorLine(
-                False,
-                f"Python for {constraints}: no installed interpreter matches",
-                softwrap(
-                    f"""
-                    Install a Python that satisfies {constraints} where
-                    `[python-bootstrap].search_path` looks (e.g. with pyenv), or change the
-                    `{Pyo3InterpreterConstraintsField.alias}` of {tgt.address} (default:
-                    `[python].interpreter_constraints`).
-                    """
-                ),
             )
-        )
-    else:
+    versions = build_versions(admitted, abi3_floor)
+    for version in versions:
+        try:
+            interpreter = await _interpreter_for_version(tgt, constraints, version)
+        except Pyo3InterpreterNotFoundError as e:
+            lines.append(DoctorLine(False, f"CPython {version}: no interpreter found", _error_text(e)))
+            continue
         probe = await Get(InterpreterProbe, InterpreterProbeRequest(interpreter))
         lines.append(
             DoctorLine(
                 True,
-                f"Python for {constraints}: {_describe(probe)} at {interpreter.executable.path} "
-                f"(module suffix {interpreter.ext_suffix})",
+                f"CPython {version}: {_describe(probe)} at {interpreter.executable.path} "
+                f"(module suffix {'.abi3.so' if abi3_floor else interpreter.ext_suffix})",
             )
         )
-        if abi3_floor and (interpreter.major, interpreter.minor) < abi3_floor:
-            floor = ".".join(map(str, abi3_floor))
-            lines.append(
-                DoctorLine(
-                    False,
-                    f"abi3 module for CPython >= {floor}, but the interpreter is {interpreter.version}",
-                    f"Raise the `{Pyo3InterpreterConstraintsField.alias}` to `>={floor}` or lower the abi3 feature.",
-                )
-            )
-    return ExtensionCheck(DoctorSection(title, tuple(lines)), interpreter)
+
+    triples = tgt[Pyo3TargetTriplesField].value
+    if not triples:
+        try:
+            triples = extension_triples(tgt, await Get(RustToolchain))
+        except RustToolchainNotFoundError:
+            triples = ()
+            lines.append(DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain"))
+    triple_sections = await MultiGet(
+        Get(DoctorSection, TripleCheckRequest(tgt, triple, () if abi3_floor else versions))
+        for triple in triples
+    )
+    for triple_section in triple_sections:
+        lines.extend(triple_section.lines)
+    return DoctorSection(title, tuple(lines))
 
 
-@dataclass(frozen=True)
-class WheelToolingCheckRequest:
-    interpreters: tuple[Pyo3Interpreter, ...]
+def _dotted(version: tuple[int, int]) -> str:
+    return ".".join(map(str, version))
 
 
-_WHICH = 'for n in "$@"; do command -v "$n" || echo; done'
+def _version_key(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
 
 
-@rule(desc="Check the tooling for manylinux wheels", level=LogLevel.DEBUG)
-async def check_wheel_tooling(request: WheelToolingCheckRequest, pyo3: Pyo3Subsystem) -> DoctorSection:
-    env = await Get(EnvironmentVars, EnvironmentVarsRequest(["PATH"]))
-    search_path = os.pathsep.join(pyo3.expanded_search_paths(env.get("PATH")))
-    which, *probes = await MultiGet(
-        Get(
-            FallibleProcessResult,
-            Process(
-                argv=("/bin/sh", "-c", _WHICH, "which", "zig", "auditwheel"),
-                env={"PATH": search_path},
-                description="Look for zig and auditwheel",
-                level=LogLevel.DEBUG,
-                cache_scope=ProcessCacheScope.PER_SESSION,
+_LEGACY_POLICIES = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
+
+
+def _policy_glibc(policy: str) -> tuple[int, int] | None:
+    """The glibc version of a named manylinux policy (`manylinux_2_17` or an alias), else None."""
+    if policy in _LEGACY_POLICIES:
+        return _LEGACY_POLICIES[policy]
+    parts = policy.split("_")
+    if len(parts) == 3 and parts[0] == "manylinux":
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+def wheel_lines(pyo3: Pyo3Subsystem, host_glibc: str | None) -> tuple[DoctorLine, ...]:
+    """What wheel tags `[pyo3].manylinux` asks for, and what that needs (nothing to install)."""
+    scope = f"[{pyo3.options_scope}].manylinux"
+    try:
+        policy = pyo3.manylinux
+    except OptionsError as e:
+        return (DoctorLine(False, f"`{scope}`: invalid", _error_text(e)),)
+    auditwheel = (
+        f"auditwheel {AUDITWHEEL_VERSION}'s analysis, run in the wheel build (Pants fetches it as a "
+        "build requirement; nothing to install)"
+    )
+    if policy == "off":
+        return (DoctorLine(True, f"`{scope} = \"off\"`: plain `linux_<arch>` wheel tags (PyPI refuses them)"),)
+    if policy == "auto":
+        return (
+            DoctorLine(
+                True,
+                f"`{scope} = \"auto\"`: each wheel gets the most compatible manylinux tag its modules "
+                f"comply with, by {auditwheel}",
             ),
-        ),
-        *(Get(InterpreterProbe, InterpreterProbeRequest(i)) for i in request.interpreters),
-    )
-    found = dict(zip(("zig", "auditwheel"), (which.stdout.decode() + "\n\n").splitlines()))
-    importable: dict[str, list[str]] = {m: [] for m in _PROBED_MODULES}
-    for probe in probes:
-        for module in probe.importable:
-            importable[module].append(_describe(probe))
-    pip_hint = (
-        f"`{request.interpreters[0].executable.path} -m pip install {{}}`"
-        if request.interpreters
-        else "`pip install {}`"
-    )
-
-    def line(tool: str, module: str, install: str) -> DoctorLine:
-        where = []
-        if found.get(tool):
-            where.append(f"`{tool}` at {found[tool]}")
-        if importable[module]:
-            where.append(f"`{module}` importable by {', '.join(importable[module])}")
-        if where:
-            return DoctorLine(True, f"{tool} (optional): {'; '.join(where)}", required=False)
-        return DoctorLine(
-            False,
-            f"{tool} (optional): not on `[{Pyo3Subsystem.options_scope}].search_paths` and `{module}` not importable",
-            install,
-            required=False,
         )
-
-    return DoctorSection(
-        "Wheel tooling (informational: manylinux wheels are issue #3; builds don't need these yet)",
-        (
-            line(
-                "zig",
-                "ziglang",
-                f"{pip_hint.format('ziglang')}, or put `zig` on PATH (a linker for older manylinux glibc).",
-            ),
-            line(
-                "auditwheel",
-                "auditwheel",
-                f"{pip_hint.format('auditwheel')}, or put `auditwheel` on PATH (checks and repairs manylinux wheels).",
-            ),
-        ),
-    )
+    lines = [
+        DoctorLine(
+            True,
+            f"`{scope} = \"{policy}\"`: each wheel must comply with {policy}, checked by {auditwheel}; "
+            "a module that needs newer glibc symbols fails the build",
+        )
+    ]
+    wanted = _policy_glibc(policy)
+    have = tuple(int(x) for x in host_glibc.split(".")[:2]) if host_glibc else None
+    if wanted and have and have > wanted:
+        lines.append(
+            DoctorLine(
+                False,
+                f"{policy} (informational): modules linked against this machine's glibc {host_glibc} may "
+                f"need symbols newer than glibc {_dotted(wanted)}",
+                softwrap(
+                    f"""
+                    If the build says a module does not comply, link with an older glibc: e.g. zig
+                    (`pip install ziglang`) as the `linker` of a `[{Pyo3CrossSubsystem.options_scope}]`
+                    toolchain, as docs/cross.md shows for manylinux_2_17. The plugin does not run zig
+                    itself.
+                    """
+                ),
+                required=False,
+            )
+        )
+    return tuple(lines)
 
 
 def _human_size(size: int) -> str:
@@ -540,26 +595,31 @@ def render(sections: Iterable[DoctorSection], console: Console) -> None:
         console.print_stdout("")
 
 
+def _host_glibc() -> str | None:
+    """This machine's glibc version, e.g. `2.36` (None if it has none)."""
+    try:
+        name, _, version = os.confstr("CS_GNU_LIBC_VERSION").partition(" ")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return version if name == "glibc" and version else None
+
+
 @goal_rule(desc="Check the PyO3 build setup")
 async def pyo3_doctor(
     console: Console,
-    doctor: Pyo3DoctorSubsystem,
     targets: Targets,
     global_options: GlobalOptions,
+    pyo3: Pyo3Subsystem,
 ) -> Pyo3DoctorGoal:
     extensions = [t for t in targets if t.has_field(Pyo3ModuleNameField)]
-    toolchain_check, *extension_checks = await MultiGet(
-        Get(RustToolchainCheck, RustToolchainCheckRequest(tuple(doctor.target_triples))),
-        *(Get(ExtensionCheck, ExtensionCheckRequest(t)) for t in extensions),
+    toolchain_check, *extension_sections = await MultiGet(
+        Get(RustToolchainCheck),
+        *(Get(DoctorSection, ExtensionCheckRequest(t)) for t in extensions),
     )
-    interpreters = tuple(
-        dict.fromkeys(c.interpreter for c in extension_checks if c.interpreter is not None)
-    )
-    tooling = await Get(DoctorSection, WheelToolingCheckRequest(interpreters))
     sections = [
         toolchain_check.section,
-        *(c.section for c in extension_checks),
-        tooling,
+        *extension_sections,
+        DoctorSection("Wheels", wheel_lines(pyo3, _host_glibc())),
         DoctorSection("Cache", (cache_line(str(global_options.named_caches_dir)),)),
     ]
     render(sections, console)
@@ -576,7 +636,7 @@ async def pyo3_doctor(
         )
         return Pyo3DoctorGoal(exit_code=1)
     console.print_stdout(
-        console.green(f"✓ {len(extensions)} `{Pyo3ExtensionTarget.alias}` build(s) can work.")
+        console.green(f"✓ {len(extensions)} `{Pyo3ExtensionTarget.alias}` target(s): every build can work.")
     )
     return Pyo3DoctorGoal(exit_code=0)
 

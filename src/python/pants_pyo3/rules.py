@@ -72,6 +72,7 @@ from pants.util.strutil import softwrap
 from pants_pyo3 import pyo3_build
 from pants_pyo3.cargo_manifest import CargoManifest, CargoManifestError, parse_cargo_manifest
 from pants_pyo3.cross import (
+    CrossToolchain,
     cross_env,
     find_target_python,
     probe_argv,
@@ -320,53 +321,127 @@ def _env_vars(pyo3: Pyo3Subsystem) -> tuple[tuple[str, ...], dict[str, str]]:
     return names, literals
 
 
+def extension_triples(tgt: Target, toolchain: RustToolchain) -> tuple[str, ...]:
+    """The Rust target triples an extension is built for (default: the host's)."""
+    return tgt[Pyo3TargetTriplesField].value or (toolchain.host,)
+
+
+def triple_problem(
+    tgt: Target, triple: str, toolchain: RustToolchain, cross: Pyo3CrossSubsystem
+) -> Pyo3ExtensionError | None:
+    """Why `tgt` can't be built for `triple` with the host toolchain, or None if it can (or a
+    `[pyo3-cross]` toolchain is configured for it: `cross.toolchain_problems` checks that one)."""
+    field = tgt[Pyo3TargetTriplesField]
+    if triple in cross.toolchains():
+        return None
+    if triple not in toolchain.known:
+        return Pyo3ExtensionError(
+            softwrap(
+                f"""
+                The `{field.alias}` of the `{Pyo3ExtensionTarget.alias}` target {tgt.address}
+                names `{triple}`, which is not a target triple that rustc
+                {toolchain.release} knows. Use a triple from `rustc --print target-list`, e.g.
+                `{toolchain.host}`.
+                """
+            )
+        )
+    if triple not in toolchain.installed:
+        setup = (
+            f" (on Debian 12: run `{CROSS_SETUP_SCRIPT}` as root, then Pants through `./pants`)"
+            if triple == "aarch64-unknown-linux-gnu"
+            else ""
+        )
+        return Pyo3ExtensionError(
+            softwrap(
+                f"""
+                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for `{triple}`,
+                but the Rust standard library for `{triple}` is not installed in the toolchain
+                at {toolchain.sysroot} (installed: {', '.join(toolchain.installed) or 'none'}),
+                and `[{cross.options_scope}].toolchains` has no toolchain for it. Install it
+                with `rustup target add {triple}` (for the toolchain {toolchain.release}), or
+                configure a cross toolchain for it{setup}; see docs/cross.md. Or remove
+                `{triple}` from `{field.alias}`.
+                """
+            )
+        )
+    return None
+
+
 def _check_triples(
     tgt: Target, triples: tuple[str, ...], toolchain: RustToolchain, cross: Pyo3CrossSubsystem
 ) -> None:
-    field = tgt[Pyo3TargetTriplesField]
-    configured = cross.toolchains()
     for triple in triples:
-        if triple in configured:
-            continue
-        if triple not in toolchain.known:
-            raise Pyo3ExtensionError(
-                softwrap(
-                    f"""
-                    The `{field.alias}` of the `{Pyo3ExtensionTarget.alias}` target {tgt.address}
-                    names `{triple}`, which is not a target triple that rustc
-                    {toolchain.release} knows. Use a triple from `rustc --print target-list`, e.g.
-                    `{toolchain.host}`.
-                    """
-                )
+        problem = triple_problem(tgt, triple, toolchain, cross)
+        if problem is not None:
+            raise problem
+
+
+def admitted_versions(
+    tgt: Target, constraints: InterpreterConstraints, python_setup: PythonSetup
+) -> tuple[str, ...]:
+    """The CPython major.minor versions an extension's constraints admit: one build each (one in all
+    for abi3). Partitioned with `[python].interpreter_versions_universe`; an error if there are none."""
+    try:
+        versions = constraints.partition_into_major_minor_versions(
+            python_setup.interpreter_versions_universe
+        )
+    except ValueError:  # Pants' own complaint, which can't name the target.
+        versions = ()
+    if not versions:
+        raise Pyo3InterpreterNotFoundError(
+            softwrap(
+                f"""
+                The `{Pyo3InterpreterConstraintsField.alias}` of the `{Pyo3ExtensionTarget.alias}`
+                target {tgt.address} ({constraints}) admit none of the Python versions in
+                `[python].interpreter_versions_universe`
+                ({', '.join(python_setup.interpreter_versions_universe)}). Fix the constraints, or
+                add the version to the universe.
+                """
             )
-        if triple not in toolchain.installed:
-            setup = (
-                f" (on Debian 12: run `{CROSS_SETUP_SCRIPT}` as root, then Pants through `./pants`)"
-                if triple == "aarch64-unknown-linux-gnu"
-                else ""
+        )
+    return tuple(versions)
+
+
+def check_abi3_floor(
+    tgt: Target,
+    constraints: InterpreterConstraints,
+    versions: tuple[str, ...],
+    floor: tuple[int, int] | None,
+) -> None:
+    """An abi3 module can't be imported below its floor: every admitted version must reach it."""
+    below = [v for v in versions if floor and _version_tuple(v) < floor]
+    if floor and below:
+        floor_text = ".".join(map(str, floor))
+        raise Pyo3ExtensionError(
+            softwrap(
+                f"""
+                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} enables pyo3's abi3
+                feature for CPython >= {floor_text}, but its
+                `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) also admit CPython
+                {', '.join(below)}, which can't import that module. Raise the constraints to
+                `["CPython>={floor_text}"]` (or narrower), or lower the abi3 feature (e.g.
+                `abi3-py{below[0].replace('.', '')}`).
+                """
             )
-            raise Pyo3ExtensionError(
-                softwrap(
-                    f"""
-                    The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for `{triple}`,
-                    but the Rust standard library for `{triple}` is not installed in the toolchain
-                    at {toolchain.sysroot} (installed: {', '.join(toolchain.installed) or 'none'}),
-                    and `[{cross.options_scope}].toolchains` has no toolchain for it. Install it
-                    with `rustup target add {triple}` (for the toolchain {toolchain.release}), or
-                    configure a cross toolchain for it{setup}; see docs/cross.md. Or remove
-                    `{triple}` from `{field.alias}`.
-                    """
-                )
-            )
+        )
+
+
+def build_versions(versions: tuple[str, ...], floor: tuple[int, int] | None) -> tuple[str, ...]:
+    """The versions built: each admitted one, or for abi3 only the lowest (the module serves all)."""
+    return versions[:1] if floor else versions
+
+
+def narrow_to_version(constraints: InterpreterConstraints, version: str) -> InterpreterConstraints:
+    """The part of `constraints` that admits CPython `version` (major.minor) alone."""
+    return InterpreterConstraints(f"{c},=={version}.*" for c in constraints)
 
 
 async def _interpreter_for_version(
     tgt: Target, constraints: InterpreterConstraints, version: str
 ) -> Pyo3Interpreter:
     """The interpreter of one major.minor version that the constraints admit."""
-    narrowed = InterpreterConstraints(f"{c},=={version}.*" for c in constraints)
     try:
-        return await Get(Pyo3Interpreter, Pyo3InterpreterRequest(narrowed))
+        return await Get(Pyo3Interpreter, Pyo3InterpreterRequest(narrow_to_version(constraints, version)))
     except ProcessExecutionFailure:
         raise Pyo3InterpreterNotFoundError(
             softwrap(
@@ -402,6 +477,19 @@ class CrossBuildSetup:
     abi_tag: str
 
 
+def cross_toolchain_probe(configured: CrossToolchain) -> Process:
+    """Identifies a `[pyo3-cross]` toolchain; fails if its rustc has no standard library for the triple.
+
+    Run uncached (once per Pants run), like the host's `rustc -vV`: its output keys the build's cache.
+    """
+    return Process(
+        argv=probe_argv(configured),
+        description=f"Identify the Rust toolchain for {configured.triple}",
+        level=LogLevel.DEBUG,
+        cache_scope=ProcessCacheScope.PER_SESSION,
+    )
+
+
 @rule(desc="Set up a cross build", level=LogLevel.DEBUG)
 async def cross_build_setup(
     request: CrossBuildSetupRequest, cross: Pyo3CrossSubsystem, toolchain: RustToolchain
@@ -414,17 +502,7 @@ async def cross_build_setup(
         env = {} if request.abi3 else {"PYO3_CROSS_PYTHON_VERSION": request.python_version}
         suffix = target_ext_suffix(request.triple, request.python_version, abi3=request.abi3)
         return CrossBuildSetup("", "", (), FrozenDict(env), suffix, abi_tag)
-    # Run uncached (once per Pants run), like the host's `rustc -vV`: fails if the triple's
-    # standard library is missing, and its output keys the cache.
-    probe = await Get(
-        ProcessResult,
-        Process(
-            argv=probe_argv(configured),
-            description=f"Identify the Rust toolchain for {request.triple}",
-            level=LogLevel.DEBUG,
-            cache_scope=ProcessCacheScope.PER_SESSION,
-        ),
-    )
+    probe = await Get(ProcessResult, Process, cross_toolchain_probe(configured))
     # The target's CPython, read (never run) from its sysroot: its `_sysconfigdata` names the
     # module suffix, and its content is part of the cache key.
     target_python = (
@@ -465,47 +543,13 @@ async def build_pyo3_extension_matrix(
     tgt = request.target
     crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
     constraints = extension_interpreter_constraints(tgt, python_setup)
-    try:
-        versions = constraints.partition_into_major_minor_versions(
-            python_setup.interpreter_versions_universe
-        )
-    except ValueError:  # Pants' own complaint, which can't name the target.
-        versions = ()
-    if not versions:
-        raise Pyo3InterpreterNotFoundError(
-            softwrap(
-                f"""
-                The `{Pyo3InterpreterConstraintsField.alias}` of the `{Pyo3ExtensionTarget.alias}`
-                target {tgt.address} ({constraints}) admit none of the Python versions in
-                `[python].interpreter_versions_universe`
-                ({', '.join(python_setup.interpreter_versions_universe)}). Fix the constraints, or
-                add the version to the universe.
-                """
-            )
-        )
+    admitted = admitted_versions(tgt, constraints, python_setup)
     floor = crate.manifest.abi3_floor
-    if floor:
-        below = [v for v in versions if _version_tuple(v) < floor]
-        if below:
-            floor_text = ".".join(map(str, floor))
-            raise Pyo3ExtensionError(
-                softwrap(
-                    f"""
-                    The `{Pyo3ExtensionTarget.alias}` target {tgt.address} enables pyo3's abi3
-                    feature for CPython >= {floor_text}, but its
-                    `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) also admit CPython
-                    {', '.join(below)}, which can't import that module. Raise the constraints to
-                    `["CPython>={floor_text}"]` (or narrower), or lower the abi3 feature (e.g.
-                    `abi3-py{below[0].replace('.', '')}`).
-                    """
-                )
-            )
-        # A stable-ABI module is built once, against the lowest interpreter the target admits.
-        versions = versions[:1]
-    triples = tgt[Pyo3TargetTriplesField].value or (toolchain.host,)
+    check_abi3_floor(tgt, constraints, admitted, floor)
+    triples = extension_triples(tgt, toolchain)
     _check_triples(tgt, triples, toolchain, cross)
     interpreters = []
-    for version in versions:
+    for version in build_versions(admitted, floor):
         interpreters.append(await _interpreter_for_version(tgt, constraints, version))
     builds = await MultiGet(
         Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(tgt, interpreter, triple))
