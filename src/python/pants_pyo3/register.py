@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pants_pyo3 import (
     cargo_command,
+    cargo_tests,
     consumers,
     cross_subsystem,
     doctor,
@@ -14,7 +15,6 @@ from pants_pyo3 import (
     publish,
     rules as build_rules,
     rust_lint,
-    rust_test,
     sdist,
     tailor,
     toolchain,
@@ -33,7 +33,7 @@ def rules():
         *publish.rules(),
         *cross_subsystem.rules(),
         *cargo_command.rules(),
-        *rust_test.rules(),
+        *cargo_tests.rules(),
         *rust_lint.rules(),
         *tailor.rules(),
         *one_version.rules(),
