@@ -12,7 +12,7 @@ from textwrap import dedent
 
 import pytest
 
-from pants_pyo3.testutil import TempRepo, find_interpreter, make_venv, package_files, pip_install
+from pants_pyo3.testutil import PANTS_TOML, TempRepo, find_interpreter, make_venv, package_files, pip_install
 
 DEMO_FILES = {
     **package_files("demo", extra_build='python_tests(name="tests")\n'),
@@ -87,3 +87,24 @@ def test_failed_build_writes_nothing_to_dist(tmp_path: Path) -> None:
     assert "Traceback (most recent call last)" not in result.stderr
     # The good distribution was built too, but nothing was written: dist/ is all or nothing.
     assert not (repo.root / "dist").exists() or not any((repo.root / "dist").iterdir())
+
+
+def test_manylinux_policy_the_module_does_not_meet_is_an_error(tmp_path: Path) -> None:
+    # Rust's std on this glibc needs symbols newer than manylinux_2_17 allows (e.g.
+    # pthread_key_create@GLIBC_2.34): asked for that tag, the build refuses instead of renaming.
+    repo = TempRepo(
+        tmp_path,
+        DEMO_FILES,
+        pants_toml=PANTS_TOML.replace('manylinux = "off"', 'manylinux = "manylinux_2_17"'),
+    )
+    result = repo.pants("package", "src/python/demo:dist").assert_failure()
+    assert "does not comply with manylinux_2_17_x86_64" in result.stderr, result.stderr
+    assert "GLIBC_2.34" in result.stderr
+    assert "`[pyo3].manylinux` to `auto`" in result.stderr
+    assert not (repo.root / "dist").exists() or not any((repo.root / "dist").iterdir())
+
+    # `auto` tags the wheel with what auditwheel found instead.
+    repo.write({"pants.toml": PANTS_TOML.replace('manylinux = "off"', 'manylinux = "auto"')})
+    repo.pants("package", "src/python/demo:dist").assert_success()
+    [wheel] = (repo.root / "dist").glob("demo-0.1.0-*.whl")
+    assert wheel.name.startswith("demo-0.1.0-cp311-cp311-manylinux_2_"), wheel.name
