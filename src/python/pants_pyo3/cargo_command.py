@@ -13,22 +13,27 @@ from dataclasses import dataclass
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
-from pants.core.target_types import FileSourceField
-from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests, PathGlobs, Snapshot
 from pants.engine.internals.native_engine import AddressInput
 from pants.engine.process import Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import SourcesField, TransitiveTargets, TransitiveTargetsRequest
 from pants.option.global_options import GlobalOptions
 from pants.util.logging import LogLevel
 
 from pants_pyo3 import cargo_driver, pyo3_build
-from pants_pyo3.rules import _CACHE_PATH, NAMED_CACHE, AllPyo3ExtensionTargets, _env_vars, extension_interpreter_constraints
+from pants_pyo3.rules import (
+    _CACHE_PATH,
+    NAMED_CACHE,
+    AllPyo3ExtensionTargets,
+    CrateSources,
+    CrateSourcesRequest,
+    _env_vars,
+    extension_interpreter_constraints,
+)
 from pants_pyo3.subsystems import Pyo3Subsystem
-from pants_pyo3.target_types import CargoCrateSourcesField, Pyo3CrateField
+from pants_pyo3.target_types import Pyo3CrateField
 from pants_pyo3.toolchain import (
     Pyo3Interpreter,
     Pyo3InterpreterRequest,
@@ -85,22 +90,15 @@ async def cargo_command_process(
     extensions: AllPyo3ExtensionTargets,
 ) -> Process:
     env_names, env_literals = _env_vars(pyo3)
-    closure = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
     interpreter_constraints = crate_interpreter_constraints(request.address, extensions, python_setup)
-    sources, interpreter, env = await MultiGet(
-        Get(
-            SourceFiles,
-            SourceFilesRequest(
-                [t.get(SourcesField) for t in closure.closure],
-                for_sources_types=(CargoCrateSourcesField, FileSourceField),
-            ),
-        ),
+    crate, interpreter, env = await MultiGet(
+        Get(CrateSources, CrateSourcesRequest(request.address)),
         Get(Pyo3Interpreter, Pyo3InterpreterRequest(interpreter_constraints)),
         Get(EnvironmentVars, EnvironmentVarsRequest(env_names)),
     )
     tool_fingerprint = toolchain.fingerprint
-    files_digest = sources.snapshot.digest
-    files = sources.snapshot.files
+    files_digest = crate.sources.snapshot.digest
+    files = crate.sources.snapshot.files
     if request.mode == "clippy":
         # clippy reads its configuration from the crate's directory; it isn't a build input, so
         # it isn't among the crate's sources.

@@ -40,12 +40,14 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_pyo3 import wheel_backend
+from pants_pyo3.cross import wheel_platform_tag
 from pants_pyo3.rules import (
     BuiltPyo3Extension,
     BuiltPyo3Extensions,
     Pyo3ExtensionBuildsRequest,
     Pyo3ExtensionError,
     Pyo3InterpreterMismatchError,
+    version_tuple,
 )
 from pants_pyo3.subsystems import Pyo3Subsystem
 from pants_pyo3.target_types import (
@@ -54,7 +56,7 @@ from pants_pyo3.target_types import (
     Pyo3ModuleNameField,
     Pyo3TargetTriplesField,
 )
-from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest, wheel_platform_tag
+from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ def _wheel_plan(
                 )
             )
         if ext.abi3_floor:
-            below = [v for v in versions if tuple(map(int, v.split("."))) < ext.abi3_floor]
+            below = [v for v in versions if version_tuple(v) < ext.abi3_floor]
             missing = ", ".join(below)
         else:
             missing = ", ".join(v for v in versions if v not in ext.versions)

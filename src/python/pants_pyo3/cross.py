@@ -121,6 +121,18 @@ def linux_platform_tag(triple: str) -> str:
     return f"linux_{arch}"
 
 
+def wheel_platform_tag(triple: str) -> str:
+    """The wheel platform tag (before any manylinux tag) of any Rust target triple."""
+    arch, _, rest = triple.partition("-")
+    if "linux" in triple.split("-"):
+        return linux_platform_tag(triple)
+    if "apple-darwin" in rest:
+        return f"macosx_11_0_{arch}"
+    if "windows" in rest:
+        return {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm64"}.get(arch, arch)
+    return f"{rest.replace('-', '_')}_{arch}"
+
+
 @dataclass(frozen=True)
 class TargetPython:
     """A target CPython found in a sysroot, described by its `_sysconfigdata` (never run)."""

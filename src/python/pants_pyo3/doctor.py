@@ -45,6 +45,7 @@ from pants_pyo3.rules import (
     extension_interpreter_constraints,
     extension_triples,
     triple_problem,
+    version_tuple,
 )
 from pants_pyo3.subsystems import Pyo3Subsystem
 from pants_pyo3.target_types import (
@@ -418,7 +419,7 @@ async def check_extension(
                 DoctorLine(
                     False,
                     f"abi3 floor CPython {_dotted(abi3_floor)} is above admitted "
-                    f"{', '.join(v for v in admitted if _version_key(v) < abi3_floor)}",
+                    f"{', '.join(v for v in admitted if version_tuple(v) < abi3_floor)}",
                     _error_text(e),
                 )
             )
@@ -464,11 +465,6 @@ async def check_extension(
 
 def _dotted(version: tuple[int, int]) -> str:
     return ".".join(map(str, version))
-
-
-def _version_key(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")
-    return int(major), int(minor)
 
 
 _LEGACY_POLICIES = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}

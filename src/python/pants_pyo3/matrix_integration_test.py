@@ -20,6 +20,7 @@ from pants_pyo3.testutil import (
     import_wheel_under_emulation,
     make_venv,
     pip_install,
+    repo_files,
 )
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
@@ -49,15 +50,6 @@ WHEEL_RE = re.compile(
 AUDITWHEEL_TAG_RE = re.compile(r'consistent\s+with\s+the\s+following\s+platform\s+tag:\s*"([^"]+)"')
 
 
-def example_files() -> dict[str, str]:
-    return {
-        str(path): path.read_text()
-        for d in EXAMPLE_DIRS
-        for path in sorted(Path(d).rglob("*"))
-        if path.is_file() and "target" not in path.parts
-    }
-
-
 def run(*argv: str | Path, cwd: Path | None = None) -> str:
     proc = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
@@ -72,7 +64,7 @@ def wheel_text(wheel: Path, suffix: str) -> str:
 
 def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     assert 'manylinux = "auto"' in MATRIX_TOML and "pip_version" in MATRIX_TOML
-    repo = TempRepo(tmp_path / "repo", example_files(), pants_toml=MATRIX_TOML)
+    repo = TempRepo(tmp_path / "repo", repo_files(*EXAMPLE_DIRS), pants_toml=MATRIX_TOML)
     started = time.monotonic()
     repo.pants("package", "::").assert_success()
     print(f"package :: (6 interpreters + abi3) took {time.monotonic() - started:.1f}s")

@@ -38,8 +38,7 @@ from pants.engine.target import Target, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
-from pants_pyo3.cargo_manifest import CargoManifestError, parse_cargo_manifest
-from pants_pyo3.rules import _crate_target
+from pants_pyo3.rules import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.target_types import Pyo3ModuleNameField
 from pants_pyo3.version_bump import Pyo3BumpVersionSubsystem, find_dunder_versions
 
@@ -86,11 +85,7 @@ async def check_dist_version(request: DistVersionCheckRequest) -> CheckedDistVer
     if not extensions:
         return CheckedDistVersion(declared, tuple(places))
 
-    crate_dirs = []
-    for ext in extensions:
-        crate = await _crate_target(ext)
-        crate_dirs.append(crate.address.spec_path)
-    manifests = sorted({os.path.join(d, "Cargo.toml") for d in crate_dirs})
+    crates = await MultiGet(Get(Pyo3Crate, Pyo3CrateRequest(ext)) for ext in extensions)
     init_files = sorted(
         {
             t[PythonSourceField].file_path
@@ -99,21 +94,17 @@ async def check_dist_version(request: DistVersionCheckRequest) -> CheckedDistVer
             and os.path.basename(t[PythonSourceField].file_path) == "__init__.py"
         }
     )
-    contents = await Get(DigestContents, PathGlobs([*manifests, *init_files]))
+    contents = await Get(DigestContents, PathGlobs(init_files))
     texts = {fc.path: fc.content for fc in contents}
-    for path in manifests:
-        if path not in texts:
-            # The build reports a missing manifest with its own fix.
-            continue
-        try:
-            manifest = parse_cargo_manifest(texts[path], path=path)
-        except CargoManifestError:
-            # So does the build for a manifest it can't use.
-            continue
+    # Two extensions may build one crate: list each crate once.
+    crate_versions = {
+        os.path.join(c.target.address.spec_path, "Cargo.toml"): c.manifest.version for c in crates
+    }
+    for path, version in sorted(crate_versions.items()):
         # A version inherited from a Cargo workspace (`version.workspace = true`) is not written
         # in the crate; there is nothing here to compare.
-        if manifest.version is not None:
-            places.append((manifest.version, f"`[package] version` in {path}"))
+        if version is not None:
+            places.append((version, f"`[package] version` in {path}"))
     for path in init_files:
         if path in texts:
             places.extend(

@@ -223,7 +223,8 @@ def extension_interpreter_constraints(tgt: Target, python_setup: PythonSetup) ->
     )
 
 
-def _version_tuple(version: str) -> tuple[int, int]:
+def version_tuple(version: str) -> tuple[int, int]:
+    """`"3.11"` -> `(3, 11)`."""
     major, minor = version.split(".")
     return int(major), int(minor)
 
@@ -283,6 +284,35 @@ def _read_manifest(tgt: Target, crate: Target, contents: DigestContents) -> Carg
 
 
 @dataclass(frozen=True)
+class CrateSourcesRequest:
+    """The files cargo reads to build the `cargo_crate` at `address`: its own and its path
+    dependencies' (and `files` such as a workspace root)."""
+
+    address: Address
+
+
+@dataclass(frozen=True)
+class CrateSources:
+    sources: SourceFiles
+    # The directories of the crate and of every `cargo_crate` it depends on.
+    crate_dirs: tuple[str, ...]
+
+
+@rule(desc="Find the files of a crate and its path dependencies", level=LogLevel.DEBUG)
+async def crate_sources(request: CrateSourcesRequest) -> CrateSources:
+    closure = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
+    sources = await Get(
+        SourceFiles,
+        SourceFilesRequest(
+            [t.get(SourcesField) for t in closure.closure],
+            for_sources_types=(CargoCrateSourcesField, FileSourceField),
+        ),
+    )
+    crate_dirs = tuple(t.address.spec_path for t in closure.closure if t.has_field(CargoCrateSourcesField))
+    return CrateSources(sources, crate_dirs)
+
+
+@dataclass(frozen=True)
 class Pyo3CrateRequest:
     target: Target
 
@@ -293,25 +323,24 @@ class Pyo3Crate:
 
     target: Target
     sources: SourceFiles
+    crate_dirs: tuple[str, ...]
     manifest: CargoManifest
 
 
 @rule(desc="Read the crate of a `pyo3_extension`", level=LogLevel.DEBUG)
 async def read_pyo3_crate(request: Pyo3CrateRequest) -> Pyo3Crate:
     crate = await _crate_target(request.target)
-    crate_closure = await Get(TransitiveTargets, TransitiveTargetsRequest([crate.address]))
-    sources = await Get(
-        SourceFiles,
-        SourceFilesRequest(
-            [t.get(SourcesField) for t in crate_closure.closure],
-            for_sources_types=(CargoCrateSourcesField, FileSourceField),
-        ),
-    )
+    files = await Get(CrateSources, CrateSourcesRequest(crate.address))
     manifest_contents = await Get(
         DigestContents,
-        DigestSubset(sources.snapshot.digest, PathGlobs([os.path.join(crate.address.spec_path, "Cargo.toml")])),
+        DigestSubset(
+            files.sources.snapshot.digest,
+            PathGlobs([os.path.join(crate.address.spec_path, "Cargo.toml")]),
+        ),
     )
-    return Pyo3Crate(crate, sources, _read_manifest(request.target, crate, manifest_contents))
+    return Pyo3Crate(
+        crate, files.sources, files.crate_dirs, _read_manifest(request.target, crate, manifest_contents)
+    )
 
 
 def _env_vars(pyo3: Pyo3Subsystem) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -409,7 +438,7 @@ def check_abi3_floor(
     floor: tuple[int, int] | None,
 ) -> None:
     """An abi3 module can't be imported below its floor: every admitted version must reach it."""
-    below = [v for v in versions if floor and _version_tuple(v) < floor]
+    below = [v for v in versions if floor and version_tuple(v) < floor]
     if floor and below:
         floor_text = ".".join(map(str, floor))
         raise Pyo3ExtensionError(
@@ -443,6 +472,7 @@ async def _interpreter_for_version(
     try:
         return await Get(Pyo3Interpreter, Pyo3InterpreterRequest(narrow_to_version(constraints, version)))
     except ProcessExecutionFailure:
+        major, minor = version_tuple(version)
         raise Pyo3InterpreterNotFoundError(
             softwrap(
                 f"""
@@ -451,7 +481,7 @@ async def _interpreter_for_version(
                 includes {version}, but no CPython {version} interpreter was found where
                 `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
                 install {version}`), or narrow the constraints to exclude it, e.g.
-                `{Pyo3InterpreterConstraintsField.alias}=["CPython>={version.split('.')[0]}.{int(version.split('.')[1]) + 1}"]`.
+                `{Pyo3InterpreterConstraintsField.alias}=["CPython>={major}.{minor + 1}"]`.
                 """
             )
         )

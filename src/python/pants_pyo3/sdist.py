@@ -45,8 +45,6 @@ from pants.backend.python.util_rules.package_dists import (
     GenerateSetupPyRequest,
     OwnedDependencies,
 )
-from pants.core.target_types import FileSourceField
-from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Addresses
 from pants.engine.fs import (
     EMPTY_DIGEST,
@@ -59,21 +57,14 @@ from pants.engine.fs import (
     Snapshot,
 )
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import (
-    SourcesField,
-    Target,
-    Targets,
-    TransitiveTargets,
-    TransitiveTargetsRequest,
-)
+from pants.engine.target import Target, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_pyo3 import sdist_backend
-from pants_pyo3.rules import _crate_target
+from pants_pyo3.rules import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.target_types import (
-    CargoCrateSourcesField,
     Pyo3CargoArgsField,
     Pyo3DefaultFeaturesField,
     Pyo3ExtensionTarget,
@@ -296,25 +287,16 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
         )
     ext = extensions[0]
     sources = await Get(DistBuildSources, DistBuildChrootRequest(exported, request.interpreter_constraints))
-    crate = await _crate_target(ext)
-    crate_closure, setup_kwargs, sources_snapshot = await MultiGet(
-        Get(TransitiveTargets, TransitiveTargetsRequest([crate.address])),
+    crate, setup_kwargs, sources_snapshot = await MultiGet(
+        Get(Pyo3Crate, Pyo3CrateRequest(ext)),
         Get(FinalizedSetupKwargs, GenerateSetupPyRequest(exported, sources, request.interpreter_constraints)),
         Get(Snapshot, Digest, sources.digest),
     )
-    crate_sources = await Get(
-        SourceFiles,
-        SourceFilesRequest(
-            [t.get(SourcesField) for t in crate_closure.closure],
-            for_sources_types=(CargoCrateSourcesField, FileSourceField),
-        ),
-    )
-    crate_dirs = [t.address.spec_path for t in crate_closure.closure if t.has_field(CargoCrateSourcesField)]
-    root = crates_root(crate_sources.snapshot.files, crate_dirs)
-    crate_digest = crate_sources.snapshot.digest
+    root = crates_root(crate.sources.snapshot.files, crate.crate_dirs)
+    crate_digest = crate.sources.snapshot.digest
     if root:
         crate_digest = await Get(Digest, RemovePrefix(crate_digest, root))
-    crate_files = sorted(os.path.relpath(f, root or ".") for f in crate_sources.snapshot.files)
+    crate_files = sorted(os.path.relpath(f, root or ".") for f in crate.sources.snapshot.files)
 
     module_name = ext[Pyo3ModuleNameField].value
     python_files = sorted(f for f in sources_snapshot.files if not is_extension_binary(f, module_name))
@@ -341,7 +323,7 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
     maturin: dict[str, Any] = {
         "module-name": module_name,
         "manifest-path": os.path.normpath(
-            os.path.join(RUST_DIR, os.path.relpath(crate.address.spec_path or ".", root or "."), "Cargo.toml")
+            os.path.join(RUST_DIR, os.path.relpath(crate.target.address.spec_path or ".", root or "."), "Cargo.toml")
         ),
         "python-source": PYTHON_DIR,
         "bindings": "pyo3",

@@ -151,6 +151,14 @@ def package_files(
     }
 
 
+def repo_files(*dirs: str) -> dict[str, str]:
+    """The files under `dirs` of this repo (in a test sandbox: those its dependencies put there,
+    e.g. the root BUILD's `example` target), as {path: text}, to copy into a `TempRepo`."""
+    return {
+        str(path): path.read_text() for d in dirs for path in sorted(Path(d).rglob("*")) if path.is_file()
+    }
+
+
 @dataclass(frozen=True)
 class PantsResult:
     exit_code: int

@@ -59,18 +59,6 @@ class RustToolchain:
         return hashlib.sha256(f"{self.sysroot}\n{self.version_info}".encode()).hexdigest()
 
 
-def wheel_platform_tag(triple: str) -> str:
-    """The wheel platform tag (before any manylinux tag) of a Rust target triple."""
-    arch, _, rest = triple.partition("-")
-    if "linux" in rest:
-        return f"linux_{arch}"
-    if "apple-darwin" in rest:
-        return f"macosx_11_0_{arch}"
-    if "windows" in rest:
-        return {"x86_64": "win_amd64", "i686": "win32", "aarch64": "win_arm64"}.get(arch, arch)
-    return f"{rest.replace('-', '_')}_{arch}"
-
-
 class RustToolchainNotFoundError(BinaryNotFoundError):
     pass
 

@@ -9,7 +9,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from pants_pyo3.testutil import TempRepo
+from pants_pyo3.testutil import TempRepo, repo_files
 
 # The example's files come into the sandbox through the root BUILD's `example` target.
 EXAMPLE_DIRS = ("src/python/myext", "src/python/greetlib", "src/rust/myext")
@@ -22,12 +22,7 @@ VERSIONED = {
 
 
 def example_files() -> dict[str, str]:
-    files = {
-        str(path): path.read_text()
-        for d in EXAMPLE_DIRS
-        for path in sorted(Path(d).rglob("*"))
-        if path.is_file()
-    }
+    files = repo_files(*EXAMPLE_DIRS)
     assert set(VERSIONED) <= set(files), sorted(files)
     return files
 
