@@ -31,6 +31,7 @@ from pants_pyo3.rules import (
     CrateSourcesRequest,
     _env_vars,
     extension_interpreter_constraints,
+    host_abi_tag,
 )
 from pants_pyo3.subsystems import Pyo3Subsystem
 from pants_pyo3.target_types import Pyo3CrateField
@@ -117,6 +118,8 @@ async def cargo_command_process(
         files = (*files, *clippy_config.files)
     config = {
         "mode": request.mode,
+        # The build's `-C metadata` for this interpreter, so clippy reuses the build's artifacts.
+        "abi_tag": host_abi_tag(interpreter),
         "crate_dir": request.address.spec_path,
         "files": sorted(set(files)),
         "args": list(request.args),

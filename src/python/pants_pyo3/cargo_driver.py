@@ -43,17 +43,10 @@ def buildroot_paths(text: str, mirror: str, crate_dir: str) -> str:
     return _CRATE_RELATIVE_PATH_RE.sub(prefix, text)
 
 
-def interpreter_abi_tag() -> str:
-    """The ABI of the interpreter running this script, e.g. `cpython-311-x86_64-linux-gnu`: the
-    same name the build rule gives a host build's `-C metadata`."""
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ""
-    return suffix.strip(".").rpartition(".")[0] or sys.implementation.cache_tag
-
-
 def run_env(cfg: dict, build, layout: dict) -> dict:
     """The environment cargo runs with, mirroring the build driver's."""
     env = dict(os.environ)
-    tag = interpreter_abi_tag()
+    tag = cfg["abi_tag"]
     env.update(
         CARGO_HOME=layout["cargo_home"],
         CARGO_TARGET_DIR=layout["target_dir"],

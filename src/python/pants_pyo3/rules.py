@@ -223,6 +223,13 @@ def extension_interpreter_constraints(tgt: Target, python_setup: PythonSetup) ->
     )
 
 
+def host_abi_tag(interpreter: Pyo3Interpreter) -> str:
+    """The ABI a module for `interpreter` is compiled for, e.g. `cpython-311-x86_64-linux-gnu`:
+    cargo commands for different ABIs get their own `-C metadata`, so they keep their own copies of
+    the crates that depend on it in the shared target directory."""
+    return interpreter.ext_suffix.strip(".").rpartition(".")[0]
+
+
 def version_tuple(version: str) -> tuple[int, int]:
     """`"3.11"` -> `(3, 11)`."""
     major, minor = version.split(".")
@@ -612,9 +619,7 @@ async def build_pyo3_extension(
     path = list(toolchain.path)
     if host:
         ext_suffix = ".abi3.so" if abi3 else interpreter.ext_suffix
-        # The ABI the module is compiled for, e.g. `cpython-311-x86_64-linux-gnu` or `abi3`: builds
-        # for different ABIs keep their own copies of the crates that depend on it.
-        abi_tag = "abi3" if abi3 else ext_suffix.strip(".").rpartition(".")[0]
+        abi_tag = "abi3" if abi3 else host_abi_tag(interpreter)
     else:
         # Another platform: its toolchain from `[pyo3-cross]` (or the host's, if rustup installed the
         # triple's standard library), and PyO3's cross-compilation variables for its CPython.
