@@ -17,22 +17,37 @@ from typing import Iterable
 
 from pants.backend.python.goals.pytest_runner import PytestPluginSetup, PytestPluginSetupRequest
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.target_types import GenerateSetupField, PythonProvidesField
+from pants.backend.python.target_types import (
+    BuildBackendEnvVarsField,
+    GenerateSetupField,
+    PythonProvidesField,
+    WheelConfigSettingsField,
+    WheelField,
+)
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.package_dists import (
+    DistBuildChroot,
+    DistBuildChrootRequest,
     DistBuildEnvironment,
     DistBuildEnvironmentRequest,
+    ExportedTarget,
 )
+from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProcess
+from pants.backend.python.util_rules.pex_requirements import PexRequirements
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
 from pants.engine.addresses import Address, Addresses
+from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.fs import (
     EMPTY_DIGEST,
     AddPrefix,
     CreateDigest,
     Digest,
+    DigestSubset,
     FileContent,
     MergeDigests,
+    PathGlobs,
 )
+from pants.engine.process import FallibleProcessResult, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target, Targets, TransitiveTargets, TransitiveTargetsRequest
 from pants.engine.unions import UnionRule
@@ -64,11 +79,15 @@ _BACKEND_MODULE = "_pants_pyo3_backend"
 _MODULES_DIR = "_pants_pyo3_modules"
 # Pinned so wheel builds are reproducible; all support CPython 3.8 to 3.13.
 _BUILD_REQUIREMENTS = ("setuptools==69.5.1", "wheel==0.43.0")
-# For the manylinux check: auditwheel's own policies and analysis, run by the wheel backend.
+# For the manylinux check: auditwheel's own policies and analysis, in a process of their own.
 _AUDITWHEEL_REQUIREMENTS = ("auditwheel==6.1.0", "pyelftools==0.31", "packaging==24.0")
 
 
 class Pyo3WheelPlanError(Pyo3ExtensionError):
+    pass
+
+
+class Pyo3ManylinuxError(Pyo3ExtensionError):
     pass
 
 
@@ -211,6 +230,134 @@ def _wheel_plan(
     return plan
 
 
+@dataclass(frozen=True)
+class Pyo3BaseWheelRequest:
+    dist: Address
+    interpreter_constraints: InterpreterConstraints
+    # The modules generated into the package tree, left out of the base wheel.
+    strip: tuple[str, ...]
+    backend: Digest
+
+
+@dataclass(frozen=True)
+class Pyo3BaseWheel:
+    """The distribution's wheel without any module, under `wheel_backend.BASE_DIR` (or empty)."""
+
+    digest: Digest
+
+
+@rule(desc="Build the pure-Python part of a wheel", level=LogLevel.DEBUG)
+async def build_pyo3_base_wheel(request: Pyo3BaseWheelRequest) -> Pyo3BaseWheel:
+    """setuptools builds the wheel once from the chroot without the modules: the process depends on
+    the Python sources and the metadata only, so an edit of the Rust code finds it cached."""
+    [dist] = await Get(Targets, Addresses([request.dist]))
+    if not dist[WheelField].value:
+        return Pyo3BaseWheel(EMPTY_DIGEST)
+    chroot = await Get(
+        DistBuildChroot,
+        DistBuildChrootRequest(ExportedTarget(dist), request.interpreter_constraints),
+    )
+    if chroot.working_directory:
+        # A handwritten setup.py: the backend builds the base wheel itself.
+        return Pyo3BaseWheel(EMPTY_DIGEST)
+    sources, pex = await MultiGet(
+        Get(Digest, DigestSubset(chroot.digest, PathGlobs(["**", *(f"!{p}" for p in request.strip)]))),
+        Get(
+            VenvPex,
+            # The very request Pants makes for the PEP 517 build's own environment (the same
+            # requirements, from our pyproject.toml), so the two share one pex.
+            PexRequest(
+                output_filename="build_backend.pex",
+                internal_only=True,
+                requirements=PexRequirements(_BUILD_REQUIREMENTS),
+                interpreter_constraints=request.interpreter_constraints,
+            ),
+        ),
+    )
+    env_names = dist[BuildBackendEnvVarsField].value
+    env = await Get(EnvironmentVars, EnvironmentVarsRequest(sorted(env_names or ())))
+    settings = dist[WheelConfigSettingsField].value
+    result = await Get(
+        ProcessResult,
+        VenvPexProcess(
+            pex,
+            argv=(
+                _BACKEND_MODULE + ".py",
+                "base",
+                wheel_backend.BASE_DIR,
+                json.dumps({k: list(v) for k, v in settings.items()} if settings else None),
+            ),
+            input_digest=await Get(Digest, MergeDigests([sources, request.backend])),
+            extra_env=env,
+            output_directories=(wheel_backend.BASE_DIR,),
+            description=f"Build the pure-Python part of {request.dist}'s wheels with setuptools",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    return Pyo3BaseWheel(result.output_digest)
+
+
+@dataclass(frozen=True)
+class Pyo3WheelPlatformsRequest:
+    # How the wheel is named in errors.
+    label: str
+    # `linux_x86_64`, ...
+    platform: str
+    # `[pyo3].manylinux`.
+    policy: str
+    modules: tuple[BuiltPyo3Extension, ...]
+    interpreter_constraints: InterpreterConstraints
+    backend: Digest
+
+
+@dataclass(frozen=True)
+class Pyo3WheelPlatforms:
+    platforms: tuple[str, ...]
+
+
+@rule(desc="Check a wheel's modules against a manylinux policy", level=LogLevel.DEBUG)
+async def pyo3_wheel_platforms(request: Pyo3WheelPlatformsRequest) -> Pyo3WheelPlatforms:
+    """The platform tags of one wheel: auditwheel judges its modules in a process of its own, cached
+    by the modules, so neither an edit of the Python code nor another wheel's module re-runs it."""
+    if request.policy == "off" or not request.platform.startswith("linux_"):
+        return Pyo3WheelPlatforms((request.platform,))
+    modules, pex = await MultiGet(
+        Get(Digest, MergeDigests(b.module_digest for b in request.modules)),
+        Get(
+            VenvPex,
+            PexRequest(
+                output_filename="pyo3_auditwheel.pex",
+                internal_only=True,
+                requirements=PexRequirements(_AUDITWHEEL_REQUIREMENTS),
+                interpreter_constraints=request.interpreter_constraints,
+            ),
+        ),
+    )
+    result = await Get(
+        FallibleProcessResult,
+        VenvPexProcess(
+            pex,
+            argv=(
+                _BACKEND_MODULE + ".py",
+                "manylinux",
+                request.platform,
+                request.policy,
+                request.label,
+                *sorted(b.module_path for b in request.modules),
+            ),
+            input_digest=await Get(Digest, MergeDigests([modules, request.backend])),
+            description=f"Check {request.label} against manylinux ({request.policy})",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    stderr = result.stderr.decode(errors="replace").strip()
+    if result.exit_code != 0:
+        raise Pyo3ManylinuxError(stderr.replace("pants-pyo3: ", "", 1))
+    if stderr:
+        logger.warning(stderr.replace("pants-pyo3: ", "", 1))
+    return Pyo3WheelPlatforms(tuple(json.loads(result.stdout)))
+
+
 @rule(desc="Prepare a platform wheel build for PyO3 extensions", level=LogLevel.DEBUG)
 async def pyo3_dist_build_environment(
     request: Pyo3DistBuildEnvironmentRequest, python_setup: PythonSetup, pyo3: Pyo3Subsystem
@@ -235,38 +382,64 @@ async def pyo3_dist_build_environment(
     # own into it. The copies generated into the package tree (this machine's builds) are left out
     # of the base wheel.
     builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
+    strip = sorted({b.module_path for b in builds if b.host})
     placed = await MultiGet(
         Get(Digest, AddPrefix(b.module_digest, f"{_MODULES_DIR}/{i}")) for i, b in enumerate(builds)
     )
+    backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
+    assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
+    backend_digest = await Get(Digest, CreateDigest([FileContent(_BACKEND_MODULE + ".py", backend)]))
+    # The manylinux verdict of each wheel and the base wheel: processes of their own, cached apart.
+    *platforms, base = await MultiGet(
+        [
+            *(
+                Get(
+                    Pyo3WheelPlatforms,
+                    Pyo3WheelPlatformsRequest(
+                        label=f"the {python_tag}-{abi_tag} {triple} wheel of {dist}",
+                        platform=wheel_platform_tag(triple),
+                        policy=pyo3.manylinux,
+                        modules=tuple(modules),
+                        interpreter_constraints=request.interpreter_constraints,
+                        backend=backend_digest,
+                    ),
+                )
+                for python_tag, abi_tag, triple, modules in plan
+            ),
+            Get(
+                Pyo3BaseWheel,
+                Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
+            ),
+        ]
+    )
     config = {
-        "strip": sorted({b.module_path for b in builds if b.host}),
-        "manylinux": pyo3.manylinux,
+        "strip": strip,
         "wheels": [
             {
                 "python_tag": python_tag,
                 "abi_tag": abi_tag,
                 "platform": wheel_platform_tag(triple),
+                "platforms": list(wheel_platforms.platforms),
                 "modules": [
                     {"path": b.module_path, "source": f"{_MODULES_DIR}/{builds.index(b)}/{b.module_path}"}
                     for b in modules
                 ],
             }
-            for python_tag, abi_tag, triple, modules in plan
+            for (python_tag, abi_tag, triple, modules), wheel_platforms in zip(plan, platforms)
         ],
     }
-    backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
-    assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
-    build_requirements = _BUILD_REQUIREMENTS + (_AUDITWHEEL_REQUIREMENTS if pyo3.manylinux != "off" else ())
-    requires = ", ".join(f'"{r}"' for r in build_requirements)
+    requires = ", ".join(f'"{r}"' for r in _BUILD_REQUIREMENTS)
     files = [
-        FileContent(_BACKEND_MODULE + ".py", backend),
         FileContent(
             "pyproject.toml",
             f'[build-system]\nrequires = [{requires}]\nbuild-backend = "{_BACKEND_MODULE}"\n'.encode(),
         ),
         FileContent(wheel_backend.PLAN_FILE, json.dumps(config, indent=1, sort_keys=True).encode()),
     ]
-    digest = await Get(Digest, MergeDigests([await Get(Digest, CreateDigest(files)), *placed]))
+    digest = await Get(
+        Digest,
+        MergeDigests([await Get(Digest, CreateDigest(files)), backend_digest, base.digest, *placed]),
+    )
     return DistBuildEnvironment((), digest)
 
 

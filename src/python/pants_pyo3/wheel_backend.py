@@ -4,15 +4,23 @@
 """A PEP 517 backend for wheels that hold PyO3 extension modules.
 
 pants-pyo3 writes this file into the build chroot of every `python_distribution` whose dependencies
-include a `pyo3_extension` (with the generated `setup.py`), next to a plan (`PLAN_FILE`) and the
-compiled modules of every build. setuptools builds the wheel once without any module; then, for each
-wheel of the plan (one per interpreter and target triple, or one per triple for abi3), this backend
-writes a copy holding that wheel's modules, tagged `<python>-<abi>-<platform>` with
-`Root-Is-Purelib: false`. With a manylinux policy, auditwheel's own analysis decides (or checks) the
-manylinux tag of each wheel.
+include a `pyo3_extension` (with the generated `setup.py`), next to a plan (`PLAN_FILE`), the
+compiled modules of every build and a base wheel (`BASE_DIR`). For each wheel of the plan (one per
+interpreter and target triple, or one per triple for abi3) the backend writes a copy of the base
+wheel holding that wheel's modules, tagged `<python>-<abi>-<platform>` with `Root-Is-Purelib: false`.
 
-It runs in the build chroot, on any CPython the plugin supports (3.8+), with setuptools, wheel and,
-for manylinux, auditwheel.
+The slow parts run earlier, in processes of their own that Pants caches apart (see consumers.py), so
+an edit of the Rust code only re-runs the part that depends on the module:
+
+- `python wheel_backend.py base DIR SETTINGS` builds the base wheel with setuptools from the chroot
+  without any module: it depends on the Python sources and the distribution's metadata only;
+- `python wheel_backend.py manylinux PLATFORM POLICY MODULE...` judges one wheel's modules with
+  auditwheel's own analysis and prints the platform tags that wheel gets (or fails, naming the
+  glibc symbols that break the policy).
+
+It runs on any CPython the plugin supports (3.8+): with setuptools and wheel for `base` (and as the
+fallback when no base wheel was given), auditwheel for `manylinux`, and the standard library alone
+for the wheels themselves.
 """
 
 import base64
@@ -28,6 +36,8 @@ import zipfile
 # The plugin imports this module only to ship it, so setuptools is imported (and patched) lazily, in
 # the build chroot.
 PLAN_FILE = "_pants_pyo3_wheels.json"
+# Where the hook puts the base wheel that `base` built.
+BASE_DIR = "_pants_pyo3_base"
 
 
 def _setuptools():
@@ -74,7 +84,7 @@ def _record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _write_wheel(path, files, dist_info, tags):
+def _write_wheel(path, files, dist_info, tags, compress=True):
     """Write a wheel holding `files` (arcname -> bytes) with a WHEEL file for `tags` and a RECORD."""
     wheel_meta = "Wheel-Version: 1.0\nGenerator: pants-pyo3\nRoot-Is-Purelib: false\n"
     wheel_meta += "".join("Tag: {}\n".format(tag) for tag in tags)
@@ -90,16 +100,17 @@ def _write_wheel(path, files, dist_info, tags):
     names.append(record_name)
     stamp = time.gmtime(max(int(os.environ.get("SOURCE_DATE_EPOCH", "0")), 315532800))[:6]
     tmp = path + ".tmp"
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(tmp, "w", compression=method) as zf:
         for name in names:
             info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = method
             info.external_attr = (0o755 if name.endswith(".so") else 0o644) << 16
             zf.writestr(info, entries[name])
     os.replace(tmp, path)
 
 
-def _manylinux_tags(wheel_path, platform, policy):
+def _manylinux_tags(wheel_path, platform, policy, label):
     """The platform tags for a wheel under the manylinux `policy`, judged by auditwheel."""
     if policy == "off" or not platform.startswith("linux_"):
         return [platform]
@@ -135,14 +146,13 @@ def _manylinux_tags(wheel_path, platform, policy):
                 "{} does not comply with {} (auditwheel: {}): its modules need {}. Set "
                 "`[pyo3].manylinux` to `auto` (tags the wheel {}) or to a newer policy, or build on "
                 "a system with an older glibc.".format(
-                    os.path.basename(wheel_path), chosen, actual, "; ".join(symbols) or "other libraries",
-                    actual,
+                    label, chosen, actual, "; ".join(symbols) or "other libraries", actual,
                 )
             )
     if chosen.startswith("linux_"):
         sys.stderr.write(
             "pants-pyo3: {} complies with no manylinux policy; it keeps the tag {}.\n".format(
-                os.path.basename(wheel_path), platform
+                label, platform
             )
         )
         return [platform]
@@ -150,21 +160,38 @@ def _manylinux_tags(wheel_path, platform, policy):
     return [chosen] + ["{}_{}".format(alias, arch) for alias in policy_info["aliases"]]
 
 
-def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory, policy):
+def manylinux(platform, policy, label, modules):
+    """Print the platform tags of a wheel holding `modules` (paths in the package tree), as JSON."""
+    files = {}
+    for path in modules:
+        with open(path, "rb") as f:
+            files[path] = f.read()
+    files["probe-0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: probe\nVersion: 0\n"
+    probe_dir = tempfile.mkdtemp(prefix="pants-pyo3-probe-")
+    try:
+        probe = os.path.join(probe_dir, "probe-0-py3-none-{}.whl".format(platform))
+        _write_wheel(probe, files, "probe-0.dist-info", ["py3-none-" + platform], compress=False)
+        print(json.dumps(_manylinux_tags(probe, platform, policy, label)))
+    finally:
+        shutil.rmtree(probe_dir, ignore_errors=True)
+
+
+def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory):
     files = dict(base_files)
     for module in spec["modules"]:
         with open(module["source"], "rb") as f:
             files[module["path"]] = f.read()
     prefix = "{}-{}".format(spec["python_tag"], spec["abi_tag"])
-    plain = os.path.join(wheel_directory, "{}-{}-{}.whl".format(name_version, prefix, spec["platform"]))
-    _write_wheel(plain, files, dist_info, ["{}-{}".format(prefix, spec["platform"])])
-    platforms = _manylinux_tags(plain, spec["platform"], policy)
-    if platforms == [spec["platform"]]:
-        return os.path.basename(plain)
-    final = os.path.join(wheel_directory, "{}-{}-{}.whl".format(name_version, prefix, ".".join(platforms)))
-    _write_wheel(final, files, dist_info, ["{}-{}".format(prefix, p) for p in platforms])
-    os.unlink(plain)
-    return os.path.basename(final)
+    platforms = spec.get("platforms") or [spec["platform"]]
+    name = "{}-{}-{}.whl".format(name_version, prefix, ".".join(platforms))
+    _write_wheel(os.path.join(wheel_directory, name), files, dist_info, ["{}-{}".format(prefix, p) for p in platforms])
+    return name
+
+
+def build_base_wheel(base_dir, config_settings=None):
+    """The wheel setuptools builds from the chroot, without any module (see the module docstring)."""
+    os.makedirs(base_dir, exist_ok=True)
+    return _setuptools().build_wheel(base_dir, config_settings)
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
@@ -174,11 +201,16 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     for path in plan["strip"]:
         if os.path.exists(path):
             os.unlink(path)
-    base_dir = tempfile.mkdtemp(prefix="pants-pyo3-base-")
+    given = sorted(n for n in os.listdir(BASE_DIR) if n.endswith(".whl")) if os.path.isdir(BASE_DIR) else []
+    base_dir = None
+    if given:
+        base = os.path.join(BASE_DIR, given[0])
+    else:
+        base_dir = tempfile.mkdtemp(prefix="pants-pyo3-base-")
+        base = os.path.join(base_dir, build_base_wheel(base_dir, config_settings))
     try:
-        base = _setuptools().build_wheel(base_dir, config_settings, metadata_directory)
-        name_version = "-".join(base.split("-")[:2])
-        with zipfile.ZipFile(os.path.join(base_dir, base)) as zf:
+        name_version = "-".join(os.path.basename(base).split("-")[:2])
+        with zipfile.ZipFile(base) as zf:
             base_files = {
                 info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()
             }
@@ -186,9 +218,19 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         for name in (dist_info + "/WHEEL", dist_info + "/RECORD"):
             base_files.pop(name, None)
         built = [
-            _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory, plan["manylinux"])
+            _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory)
             for spec in plan["wheels"]
         ]
     finally:
-        shutil.rmtree(base_dir, ignore_errors=True)
+        if base_dir:
+            shutil.rmtree(base_dir, ignore_errors=True)
     return built[0]
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "base":
+        build_base_wheel(sys.argv[2], json.loads(sys.argv[3]) or None)
+    elif sys.argv[1] == "manylinux":
+        manylinux(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    else:
+        _fail("unknown command {!r}".format(sys.argv[1]))
