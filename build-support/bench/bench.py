@@ -50,6 +50,9 @@ ONE_VERSION = "3.11"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pants-pyo3-bench"
 # The named cache the plugin builds in (`pants_pyo3.rules.NAMED_CACHE`).
 CARGO_NAMED_CACHE = "pants_pyo_cargo"
+# Its target directories (one per target triple and interpreter ABI under `targets/`, see
+# pyo3_build.py) and the rustc wrappers that go with them.
+TARGET_DIRS = ("targets", "wrappers")
 # Must match the `pytest` requirement the repo's tests run with (3rdparty/python/requirements.txt).
 PYTEST_REQUIREMENT = "pytest==7.0.1"
 
@@ -283,6 +286,12 @@ def cpu_model() -> str:
 # ----------------------------------------------------------------------------------------------
 
 
+def empty_target_dirs(b: Bench) -> None:
+    """A fresh start for cargo in the plugin's named cache: every target directory goes."""
+    for sub in TARGET_DIRS:
+        shutil.rmtree(b.nc / CARGO_NAMED_CACHE / sub, ignore_errors=True)
+
+
 def measure_cold(b: Bench, python: str) -> None:
     """Cold Pants (fresh cargo target dir and fresh local store) vs cold `maturin build --release`."""
     cargo_cache = b.nc / CARGO_NAMED_CACHE
@@ -290,8 +299,8 @@ def measure_cold(b: Bench, python: str) -> None:
         b.wait_for_quiet("cold builds")
         # Fresh target dir and source mirror; the crate registry and pex's cache stay (as ~/.cargo does for
         # maturin), and a fresh local store means no Pants process is answered from cache.
-        for sub in ("target", "src"):
-            shutil.rmtree(cargo_cache / sub, ignore_errors=True)
+        empty_target_dirs(b)
+        shutil.rmtree(cargo_cache / "src", ignore_errors=True)
         store = b.tmp / f"store-cold-{i}"
         b.timed("pants_cold", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold", store=store))
         b.timed(
@@ -363,7 +372,6 @@ def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pyt
     """ONE `./pants package` whose interpreter constraints admit N versions (the plugin builds the module and
     a wheel for each) vs the same for one version; from a fresh target dir, then after an edit. maturin
     building the same N interpreters (`maturin build -i ... -i ...`) vs one is measured beside it."""
-    target_dir = b.nc / CARGO_NAMED_CACHE / "target"
     n_constraint = interpreters_constraint(versions)
     one = ONE_VERSION if ONE_VERSION in versions else versions[-1]
     one_constraint = f"CPython=={one}.*"
@@ -388,11 +396,11 @@ def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pyt
     for i in range(b.args.cold_repeat):
         b.wait_for_quiet("fresh target dir: one interpreter")
         editor.edit()
-        shutil.rmtree(target_dir, ignore_errors=True)
+        empty_target_dirs(b)
         b.timed("interp_one_fresh", lambda: pants(one_constraint, f"one {one} fresh"))
         b.wait_for_quiet(f"fresh target dir: {len(versions)} interpreters")
         editor.edit()
-        shutil.rmtree(target_dir, ignore_errors=True)
+        empty_target_dirs(b)
         b.timed("interp_n_fresh", lambda: pants(n_constraint, f"N fresh"))
 
         b.wait_for_quiet("maturin fresh target dir: one interpreter")
@@ -417,27 +425,25 @@ def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pyt
 
 
 def count_crates_per_interpreter(b: Bench, versions: list[str], pythons: dict[str, str], host: str) -> dict[str, int]:
-    """How many crates cargo compiles for each interpreter in turn, from an empty target dir, when it is
-    run the way the plugin's build driver runs it (pyo3_build.py): `--target <host>`, and an
-    interpreter-specific `-C metadata` in RUSTFLAGS so each interpreter's pyo3 has its own file names."""
-    target = b.tmp / "count-target"
-    shutil.rmtree(target, ignore_errors=True)
+    """How many crates cargo compiles for each interpreter in turn, from empty target dirs, when it is
+    run the way the plugin's build driver runs it (pyo3_build.py): `--target <host>`, one target dir per
+    interpreter ABI, each new one a copy of the one built before it."""
+    targets = b.tmp / "count-targets"
+    shutil.rmtree(targets, ignore_errors=True)
     counts: dict[str, int] = {}
     b.wait_for_quiet("counting compiled crates")
+    previous: Path | None = None
     for v in versions:
         python = pythons[v]
-        suffix = subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        # As the driver derives it: `.cpython-311-x86_64-linux-gnu.so` -> `cpython-311-x86_64-linux-gnu`.
-        abi_tag = suffix.strip(".").rpartition(".")[0]
+        target = targets / v
+        if previous is not None:
+            shutil.copytree(previous, target, symlinks=True)
+        previous = target
         env = {
             **os.environ,
             "CARGO_TARGET_DIR": str(target),
             "PYO3_PYTHON": python,
             "PYO3_BUILD_EXTENSION_MODULE": "1",
-            "RUSTFLAGS": f"-Cmetadata=pants-pyo3-{abi_tag}",
         }
         argv = [
             "cargo", "build", "--lib", "--release", "--locked", "--message-format=json",
@@ -456,7 +462,7 @@ def count_crates_per_interpreter(b: Bench, versions: list[str], pythons: dict[st
                 compiled.append(msg["target"]["name"])
         counts[v] = len(compiled)
         logger.info(f"CPython {v}: cargo compiled {len(compiled)} crates: {', '.join(compiled)}")
-    shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(targets, ignore_errors=True)
     return counts
 
 
@@ -619,7 +625,7 @@ def markdown(rows: list[dict], meta: dict) -> str:
         lines += [
             "",
             f"Crates cargo compiled per interpreter in turn, from an empty target dir, run as the plugin's driver "
-            f"runs it (`--target {meta['host']}`, `RUSTFLAGS=-Cmetadata=pants-pyo3-<abi>`): {per} "
+            f"runs it (`--target {meta['host']}`, a target dir per interpreter, each a copy of the one before): {per} "
             "(`compiler-artifact` messages with `\"fresh\": false`, build scripts included).",
         ]
     return "\n".join(lines) + "\n"

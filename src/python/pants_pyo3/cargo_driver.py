@@ -55,23 +55,21 @@ def run_env(cfg: dict, build, layout: dict) -> dict:
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
     if cfg["mode"] == "clippy":
-        # The same settings as the build, so clippy reuses the build scripts' outputs (pyo3's
-        # configuration) and only checks: nothing is linked.
+        # The same settings as the build, in the build's target directory, so clippy reuses the
+        # build scripts' outputs (pyo3's configuration) and only checks: nothing is linked.
         env["PYO3_BUILD_EXTENSION_MODULE"] = "1"
-        metadata = "pants-pyo3-" + tag
     else:
         # Test binaries are executables, which must link libpython: without
         # PYO3_BUILD_EXTENSION_MODULE pyo3 links it (an extension module must not). pyo3's build
         # script reruns when that variable changes, so the test build gets its own `-C metadata`
         # and sits beside the extension build in the target directory instead of replacing it.
         env.pop("PYO3_BUILD_EXTENSION_MODULE", None)
-        metadata = "pants-pyo3-test-" + tag
+        env["RUSTFLAGS"] = (env.get("RUSTFLAGS", "") + " -Cmetadata=pants-pyo3-test-" + tag).strip()
         if sysconfig.get_config_var("Py_ENABLE_SHARED"):
             libdir = sysconfig.get_config_var("LIBDIR") or ""
             env["LD_LIBRARY_PATH"] = os.pathsep.join(
                 p for p in (libdir, env.get("LD_LIBRARY_PATH", "")) if p
             )
-    env["RUSTFLAGS"] = (env.get("RUSTFLAGS", "") + " -Cmetadata=" + metadata).strip()
     return env
 
 
@@ -126,20 +124,23 @@ def main() -> None:
         cfg = json.load(f)
     build = importlib.import_module(BUILD_DRIVER_MODULE)
     cache = os.path.realpath(cfg["cache_dir"])
-    layout = build.cache_layout(cache)
+    key = build.target_key(cfg["target_triple"], cfg["abi_tag"])
+    layout = build.cache_layout(cache, key)
     mirror = layout["mirror"]
     os.makedirs(mirror, exist_ok=True)
     os.makedirs(layout["cargo_home"], exist_ok=True)
     manifest = os.path.join(mirror, cfg["crate_dir"], "Cargo.toml")
     inner = [os.environ["RUSTC_WRAPPER"]] if os.environ.get("RUSTC_WRAPPER") else []
     env = run_env(cfg, build, layout)
-    with build.lock_cache(cache):
-        build.sync_mirror(cfg["files"], cfg["crate_dir"], mirror)
+    # The mirror is held exclusively: re-linting touches its files.
+    with build.mirror_synced(cache, cfg["files"], cfg["crate_dir"], exclusive=True), build.target_dir_locked(
+        cache, key
+    ):
         if cfg["mode"] == "clippy":
             relint_if_clippy_config_changed(cfg, cache, mirror)
         # The build's wrapper, with the build's remaps: rewriting it with others would change what
         # the build's next compile embeds.
-        build.write_rustc_wrapper(layout["wrapper"], inner, build.path_remaps(cache))
+        build.write_rustc_wrapper(layout["wrapper"], inner, build.path_remaps(cache, key))
         proc = subprocess.run(
             argv_for(cfg, manifest),
             env=env,

@@ -93,7 +93,13 @@ def test_the_build_driver_uses_the_shared_helpers() -> None:
     # `cargo test`/clippy must use the build's mirror, lock and remaps: the build's `main` takes them
     # from the same helpers, so the two can't drift apart.
     source = inspect.getsource(pyo3_build.main)
-    for helper in ("cache_layout(cache)", "path_remaps(cache)", "lock_cache(cache)"):
+    for helper in ("cache_layout(cache, key)", "path_remaps(cache, key)", "mirror_synced(", "target_dir_locked(cache, key)"):
         assert helper in source, helper
-    assert [r.split("=", 2)[2] for r in pyo3_build.path_remaps("/c")] == ["/pyo3/src", "/pyo3/cargo", "/pyo3/target"]
-    assert sorted(pyo3_build.cache_layout("/c").values()) == ["/c/cargo-home", "/c/rustc-wrapper", "/c/src", "/c/target"]
+    key = pyo3_build.target_key("x86_64-unknown-linux-gnu", "cpython-311-x86_64-linux-gnu")
+    assert [r.split("=", 2)[2] for r in pyo3_build.path_remaps("/c", key)] == ["/pyo3/src", "/pyo3/cargo", "/pyo3/target"]
+    assert sorted(pyo3_build.cache_layout("/c", key).values()) == [
+        "/c/cargo-home",
+        "/c/src",
+        "/c/targets/x86_64-unknown-linux-gnu/cpython-311-x86_64-linux-gnu",
+        "/c/wrappers/x86_64-unknown-linux-gnu/cpython-311-x86_64-linux-gnu/rustc-wrapper",
+    ]
