@@ -59,6 +59,8 @@ from pants_pyo3.cross import wheel_platform_tag
 from pants_pyo3.rules import (
     BuiltPyo3Extension,
     BuiltPyo3Extensions,
+    Pyo3ExtensionBuildPlan,
+    Pyo3ExtensionBuildRequest,
     Pyo3ExtensionBuildsRequest,
     Pyo3ExtensionError,
     Pyo3InterpreterMismatchError,
@@ -298,31 +300,27 @@ async def build_pyo3_base_wheel(request: Pyo3BaseWheelRequest) -> Pyo3BaseWheel:
 
 
 @dataclass(frozen=True)
-class Pyo3WheelPlatformsRequest:
-    # How the wheel is named in errors.
-    label: str
-    # `linux_x86_64`, ...
-    platform: str
-    # `[pyo3].manylinux`.
-    policy: str
-    modules: tuple[BuiltPyo3Extension, ...]
+class Pyo3ModuleAnalysisRequest:
+    build: Pyo3ExtensionBuildRequest
+    # Of the distribution: auditwheel runs under one of its interpreters.
     interpreter_constraints: InterpreterConstraints
     backend: Digest
 
 
 @dataclass(frozen=True)
-class Pyo3WheelPlatforms:
-    platforms: tuple[str, ...]
+class Pyo3ModuleAnalysis:
+    """auditwheel's analysis of one built module (see `wheel_backend.analyze`)."""
+
+    build: BuiltPyo3Extension
+    json: str
 
 
-@rule(desc="Check a wheel's modules against a manylinux policy", level=LogLevel.DEBUG)
-async def pyo3_wheel_platforms(request: Pyo3WheelPlatformsRequest) -> Pyo3WheelPlatforms:
-    """The platform tags of one wheel: auditwheel judges its modules in a process of its own, cached
-    by the modules, so neither an edit of the Python code nor another wheel's module re-runs it."""
-    if request.policy == "off" or not request.platform.startswith("linux_"):
-        return Pyo3WheelPlatforms((request.platform,))
-    modules, pex = await MultiGet(
-        Get(Digest, MergeDigests(b.module_digest for b in request.modules)),
+@rule(desc="Analyse a PyO3 module with auditwheel", level=LogLevel.DEBUG)
+async def analyze_pyo3_module(request: Pyo3ModuleAnalysisRequest) -> Pyo3ModuleAnalysis:
+    """Runs as soon as the module is built, while cargo builds the other interpreters' modules, in a
+    process cached by the module alone (not the policy, not the Python code)."""
+    built, pex = await MultiGet(
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, request.build),
         Get(
             VenvPex,
             PexRequest(
@@ -334,28 +332,57 @@ async def pyo3_wheel_platforms(request: Pyo3WheelPlatformsRequest) -> Pyo3WheelP
         ),
     )
     result = await Get(
-        FallibleProcessResult,
+        ProcessResult,
         VenvPexProcess(
             pex,
-            argv=(
-                _BACKEND_MODULE + ".py",
-                "manylinux",
-                request.platform,
-                request.policy,
-                request.label,
-                *sorted(b.module_path for b in request.modules),
-            ),
-            input_digest=await Get(Digest, MergeDigests([modules, request.backend])),
-            description=f"Check {request.label} against manylinux ({request.policy})",
+            argv=(_BACKEND_MODULE + ".py", "analyze", wheel_platform_tag(built.triple), built.module_path),
+            input_digest=await Get(Digest, MergeDigests([built.module_digest, request.backend])),
+            description=f"Analyse {built.module_path} ({built.triple}) with auditwheel",
             level=LogLevel.DEBUG,
         ),
     )
-    stderr = result.stderr.decode(errors="replace").strip()
-    if result.exit_code != 0:
-        raise Pyo3ManylinuxError(stderr.replace("pants-pyo3: ", "", 1))
-    if stderr:
-        logger.warning(stderr.replace("pants-pyo3: ", "", 1))
-    return Pyo3WheelPlatforms(tuple(json.loads(result.stdout)))
+    return Pyo3ModuleAnalysis(built, result.stdout.decode())
+
+
+def manylinux_platforms(label: str, platform: str, policy: str, analyses: list[dict]) -> tuple[str, ...]:
+    """The platform tags of a wheel whose modules auditwheel analysed (`wheel_backend.analyze`)
+    under the `[pyo3].manylinux` `policy`: its most compatible policy they all comply with for
+    `auto`, the named policy if they comply with it, else a named error."""
+    if policy == "off" or not platform.startswith("linux_") or not analyses:
+        return (platform,)
+    arch = platform[len("linux_"):]
+    policies = analyses[0]["policies"]
+    priority = {p["name"]: p["priority"] for p in policies}
+    # A wheel complies with what every module complies with.
+    actual = min((a["overall"] for a in analyses), key=lambda name: priority[name])
+    if policy == "auto":
+        chosen = next(p for p in policies if p["name"] == actual)
+    else:
+        wanted = f"{policy}_{arch}"
+        found = [p for p in policies if wanted in (p["name"], *(f"{a}_{arch}" for a in p["aliases"]))]
+        if not found:
+            raise Pyo3ManylinuxError(
+                f"{label}: auditwheel knows no manylinux policy {policy!r} for {arch}. Set "
+                f"`[{Pyo3Subsystem.options_scope}].manylinux` to `auto`, `off` or a policy such as "
+                "`manylinux_2_28`."
+            )
+        chosen = found[0]
+        if priority[actual] < chosen["priority"]:
+            needed: dict[str, set[str]] = {}
+            for a in analyses:
+                for lib, versions in a["versioned_symbols"].items():
+                    needed.setdefault(lib, set()).update(versions)
+            symbols = "; ".join(f"{lib} {' '.join(sorted(v))}" for lib, v in sorted(needed.items()))
+            raise Pyo3ManylinuxError(
+                f"{label} does not comply with {chosen['name']} (auditwheel: {actual}): its modules "
+                f"need {symbols or 'other libraries'}. Set `[{Pyo3Subsystem.options_scope}].manylinux` "
+                f"to `auto` (tags the wheel {actual}) or to a newer policy, or build on a system with "
+                "an older glibc."
+            )
+    if chosen["name"].startswith("linux_"):
+        logger.warning(f"{label} complies with no manylinux policy; it keeps the tag {platform}.")
+        return (platform,)
+    return (chosen["name"], *(f"{alias}_{arch}" for alias in chosen["aliases"]))
 
 
 @rule(desc="Prepare a platform wheel build for PyO3 extensions", level=LogLevel.DEBUG)
@@ -367,12 +394,37 @@ async def pyo3_dist_build_environment(
     if not extensions:
         return DistBuildEnvironment((), EMPTY_DIGEST)
     dist = next(t.address for t in targets if t.has_field(PythonProvidesField))
-    checked = await Get(
-        CheckedPyo3Extensions,
-        Pyo3ConsumerCheckRequest(
-            dist, "python_distribution", request.interpreter_constraints, extensions
-        ),
+    backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
+    assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
+    backend_digest = await Get(Digest, CreateDigest([FileContent(_BACKEND_MODULE + ".py", backend)]))
+    plans = await MultiGet(
+        Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions
     )
+    # auditwheel analyses each module as soon as it is built, while cargo builds the others.
+    analysed = [
+        r
+        for plan in plans
+        for r in plan.requests
+        if pyo3.manylinux != "off" and wheel_platform_tag(r.triple).startswith("linux_")
+    ]
+    checked, *analyses = await MultiGet(
+        [
+            Get(
+                CheckedPyo3Extensions,
+                Pyo3ConsumerCheckRequest(
+                    dist, "python_distribution", request.interpreter_constraints, extensions
+                ),
+            ),
+            *(
+                Get(
+                    Pyo3ModuleAnalysis,
+                    Pyo3ModuleAnalysisRequest(r, request.interpreter_constraints, backend_digest),
+                )
+                for r in analysed
+            ),
+        ]
+    )
+    analysis_of = {a.build: json.loads(a.json) for a in analyses}
     versions = request.interpreter_constraints.partition_into_major_minor_versions(
         python_setup.interpreter_versions_universe
     )
@@ -386,32 +438,19 @@ async def pyo3_dist_build_environment(
     placed = await MultiGet(
         Get(Digest, AddPrefix(b.module_digest, f"{_MODULES_DIR}/{i}")) for i, b in enumerate(builds)
     )
-    backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
-    assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
-    backend_digest = await Get(Digest, CreateDigest([FileContent(_BACKEND_MODULE + ".py", backend)]))
-    # The manylinux verdict of each wheel and the base wheel: processes of their own, cached apart.
-    *platforms, base = await MultiGet(
-        [
-            *(
-                Get(
-                    Pyo3WheelPlatforms,
-                    Pyo3WheelPlatformsRequest(
-                        label=f"the {python_tag}-{abi_tag} {triple} wheel of {dist}",
-                        platform=wheel_platform_tag(triple),
-                        policy=pyo3.manylinux,
-                        modules=tuple(modules),
-                        interpreter_constraints=request.interpreter_constraints,
-                        backend=backend_digest,
-                    ),
-                )
-                for python_tag, abi_tag, triple, modules in plan
-            ),
-            Get(
-                Pyo3BaseWheel,
-                Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
-            ),
-        ]
+    base = await Get(
+        Pyo3BaseWheel,
+        Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
     )
+    platforms = [
+        manylinux_platforms(
+            f"The {python_tag}-{abi_tag} {triple} wheel of {dist}",
+            wheel_platform_tag(triple),
+            pyo3.manylinux,
+            [analysis_of[b] for b in modules if b in analysis_of],
+        )
+        for python_tag, abi_tag, triple, modules in plan
+    ]
     config = {
         "strip": strip,
         "wheels": [
@@ -419,7 +458,7 @@ async def pyo3_dist_build_environment(
                 "python_tag": python_tag,
                 "abi_tag": abi_tag,
                 "platform": wheel_platform_tag(triple),
-                "platforms": list(wheel_platforms.platforms),
+                "platforms": list(wheel_platforms),
                 "modules": [
                     {"path": b.module_path, "source": f"{_MODULES_DIR}/{builds.index(b)}/{b.module_path}"}
                     for b in modules

@@ -225,8 +225,7 @@ def extension_interpreter_constraints(tgt: Target, python_setup: PythonSetup) ->
 
 def host_abi_tag(interpreter: Pyo3Interpreter) -> str:
     """The ABI a module for `interpreter` is compiled for, e.g. `cpython-311-x86_64-linux-gnu`:
-    cargo commands for different ABIs get their own `-C metadata`, so they keep their own copies of
-    the crates that depend on it in the shared target directory."""
+    cargo commands for different ABIs get their own target directory (see pyo3_build.py)."""
     return interpreter.ext_suffix.strip(".").rpartition(".")[0]
 
 
@@ -570,13 +569,24 @@ async def cross_build_setup(
     )
 
 
-@rule(desc="Build a PyO3 extension for each interpreter and target triple")
-async def build_pyo3_extension_matrix(
+@dataclass(frozen=True)
+class Pyo3ExtensionBuildPlan:
+    """The builds of one extension, before they run: one per interpreter (a single one for abi3)
+    and triple."""
+
+    address: Address
+    interpreter_constraints: InterpreterConstraints
+    abi3_floor: tuple[int, int] | None
+    requests: tuple[Pyo3ExtensionBuildRequest, ...]
+
+
+@rule(desc="Plan the builds of a PyO3 extension", level=LogLevel.DEBUG)
+async def plan_pyo3_extension_builds(
     request: Pyo3ExtensionBuildsRequest,
     toolchain: RustToolchain,
     python_setup: PythonSetup,
     cross: Pyo3CrossSubsystem,
-) -> BuiltPyo3Extensions:
+) -> Pyo3ExtensionBuildPlan:
     tgt = request.target
     crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
     constraints = extension_interpreter_constraints(tgt, python_setup)
@@ -588,12 +598,23 @@ async def build_pyo3_extension_matrix(
     interpreters = []
     for version in build_versions(admitted, floor):
         interpreters.append(await _interpreter_for_version(tgt, constraints, version))
-    builds = await MultiGet(
-        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest(tgt, interpreter, triple))
-        for triple in triples
-        for interpreter in interpreters
+    return Pyo3ExtensionBuildPlan(
+        tgt.address,
+        constraints,
+        floor,
+        tuple(
+            Pyo3ExtensionBuildRequest(tgt, interpreter, triple)
+            for triple in triples
+            for interpreter in interpreters
+        ),
     )
-    return BuiltPyo3Extensions(tgt.address, constraints, floor, tuple(builds))
+
+
+@rule(desc="Build a PyO3 extension for each interpreter and target triple")
+async def build_pyo3_extension_matrix(request: Pyo3ExtensionBuildsRequest) -> BuiltPyo3Extensions:
+    plan = await Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest, request)
+    builds = await MultiGet(Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r) for r in plan.requests)
+    return BuiltPyo3Extensions(plan.address, plan.interpreter_constraints, plan.abi3_floor, tuple(builds))
 
 
 @rule(desc="Build a PyO3 extension with cargo")

@@ -14,12 +14,12 @@ an edit of the Rust code only re-runs the part that depends on the module:
 
 - `python wheel_backend.py base DIR SETTINGS` builds the base wheel with setuptools from the chroot
   without any module: it depends on the Python sources and the distribution's metadata only;
-- `python wheel_backend.py manylinux PLATFORM POLICY MODULE...` judges one wheel's modules with
-  auditwheel's own analysis and prints the platform tags that wheel gets (or fails, naming the
-  glibc symbols that break the policy).
+- `python wheel_backend.py analyze PLATFORM MODULE...` runs auditwheel's own analysis on a module
+  as soon as it is built and prints it; the plugin derives each wheel's manylinux tags from the
+  analyses of its modules.
 
 It runs on any CPython the plugin supports (3.8+): with setuptools and wheel for `base` (and as the
-fallback when no base wheel was given), auditwheel for `manylinux`, and the standard library alone
+fallback when no base wheel was given), auditwheel for `analyze`, and the standard library alone
 for the wheels themselves.
 """
 
@@ -110,70 +110,43 @@ def _write_wheel(path, files, dist_info, tags, compress=True):
     os.replace(tmp, path)
 
 
-def _manylinux_tags(wheel_path, platform, policy, label):
-    """The platform tags for a wheel under the manylinux `policy`, judged by auditwheel."""
-    if policy == "off" or not platform.startswith("linux_"):
-        return [platform]
+def analyze(platform, modules):
+    """Print auditwheel's analysis of `modules` (paths in the package tree) for a `platform` wheel,
+    as JSON: the most compatible policy they comply with, the glibc symbol versions they need, and
+    the policies for the architecture (name, priority, aliases). The plugin decides the wheel's
+    tags from it (consumers.py), for any `[pyo3].manylinux` policy."""
     from auditwheel.libc import Libc  # pants: no-infer-dep
     from auditwheel.policy import WheelPolicies  # pants: no-infer-dep
     from auditwheel.wheel_abi import analyze_wheel_abi  # pants: no-infer-dep
 
-    arch = platform[len("linux_"):]
-    policies = WheelPolicies(libc=Libc.GLIBC, arch=arch)
-    analysis = analyze_wheel_abi(policies, wheel_path, frozenset())
-    actual = analysis.overall_tag
-    actual_priority = policies.get_priority_by_name(actual)
-    if policy == "auto":
-        chosen = actual
-    else:
-        chosen = next(
-            (
-                p["name"]
-                for p in policies.policies
-                if p["name"] == "{}_{}".format(policy, arch)
-                or "{}_{}".format(policy, arch) in ["{}_{}".format(a, arch) for a in p["aliases"]]
-            ),
-            None,
-        )
-        if chosen is None:
-            _fail("auditwheel knows no manylinux policy {!r} for {}.".format(policy, arch))
-        if actual_priority < policies.get_priority_by_name(chosen):
-            symbols = sorted(
-                "{} {}".format(lib, " ".join(sorted(versions)))
-                for lib, versions in analysis.versioned_symbols.items()
-            )
-            _fail(
-                "{} does not comply with {} (auditwheel: {}): its modules need {}. Set "
-                "`[pyo3].manylinux` to `auto` (tags the wheel {}) or to a newer policy, or build on "
-                "a system with an older glibc.".format(
-                    label, chosen, actual, "; ".join(symbols) or "other libraries", actual,
-                )
-            )
-    if chosen.startswith("linux_"):
-        sys.stderr.write(
-            "pants-pyo3: {} complies with no manylinux policy; it keeps the tag {}.\n".format(
-                label, platform
-            )
-        )
-        return [platform]
-    policy_info = policies.get_policy_by_name(chosen)
-    return [chosen] + ["{}_{}".format(alias, arch) for alias in policy_info["aliases"]]
-
-
-def manylinux(platform, policy, label, modules):
-    """Print the platform tags of a wheel holding `modules` (paths in the package tree), as JSON."""
     files = {}
     for path in modules:
         with open(path, "rb") as f:
             files[path] = f.read()
     files["probe-0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: probe\nVersion: 0\n"
+    policies = WheelPolicies(libc=Libc.GLIBC, arch=platform[len("linux_"):])
     probe_dir = tempfile.mkdtemp(prefix="pants-pyo3-probe-")
     try:
         probe = os.path.join(probe_dir, "probe-0-py3-none-{}.whl".format(platform))
         _write_wheel(probe, files, "probe-0.dist-info", ["py3-none-" + platform], compress=False)
-        print(json.dumps(_manylinux_tags(probe, platform, policy, label)))
+        analysis = analyze_wheel_abi(policies, probe, frozenset())
     finally:
         shutil.rmtree(probe_dir, ignore_errors=True)
+    print(
+        json.dumps(
+            {
+                "overall": analysis.overall_tag,
+                "versioned_symbols": {
+                    lib: sorted(versions) for lib, versions in sorted(analysis.versioned_symbols.items())
+                },
+                "policies": [
+                    {"name": p["name"], "priority": p["priority"], "aliases": list(p["aliases"])}
+                    for p in policies.policies
+                ],
+            },
+            sort_keys=True,
+        )
+    )
 
 
 def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory):
@@ -230,7 +203,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 if __name__ == "__main__":
     if sys.argv[1] == "base":
         build_base_wheel(sys.argv[2], json.loads(sys.argv[3]) or None)
-    elif sys.argv[1] == "manylinux":
-        manylinux(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    elif sys.argv[1] == "analyze":
+        analyze(sys.argv[2], sys.argv[3:])
     else:
         _fail("unknown command {!r}".format(sys.argv[1]))
