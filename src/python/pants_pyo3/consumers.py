@@ -397,23 +397,34 @@ async def pyo3_dist_build_environment(
     backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
     assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
     backend_digest = await Get(Digest, CreateDigest([FileContent(_BACKEND_MODULE + ".py", backend)]))
-    plans = await MultiGet(
-        Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions
+    checked = await Get(
+        CheckedPyo3Extensions,
+        Pyo3ConsumerCheckRequest(dist, "python_distribution", request.interpreter_constraints, extensions),
     )
-    # auditwheel analyses each module as soon as it is built, while cargo builds the others.
+    plans = await MultiGet(Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions)
+    versions = request.interpreter_constraints.partition_into_major_minor_versions(
+        python_setup.interpreter_versions_universe
+    )
+    plan = _wheel_plan(dist, versions, request.interpreter_constraints, checked.built)
+
+    # Every module goes into the chroot under a private directory; the backend puts each wheel's
+    # own into it. The copies generated into the package tree (this machine's builds) are left out
+    # of the base wheel.
+    builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
+    strip = sorted({b.module_path for b in builds if b.host})
     analysed = [
         r
-        for plan in plans
-        for r in plan.requests
+        for build_plan in plans
+        for r in build_plan.requests
         if pyo3.manylinux != "off" and wheel_platform_tag(r.triple).startswith("linux_")
     ]
-    checked, *analyses = await MultiGet(
+    # The base wheel and auditwheel's analysis of each module run side by side (and so do the
+    # builds of their two environments, on a cold machine).
+    base, *analyses = await MultiGet(
         [
             Get(
-                CheckedPyo3Extensions,
-                Pyo3ConsumerCheckRequest(
-                    dist, "python_distribution", request.interpreter_constraints, extensions
-                ),
+                Pyo3BaseWheel,
+                Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
             ),
             *(
                 Get(
@@ -425,22 +436,8 @@ async def pyo3_dist_build_environment(
         ]
     )
     analysis_of = {a.build: json.loads(a.json) for a in analyses}
-    versions = request.interpreter_constraints.partition_into_major_minor_versions(
-        python_setup.interpreter_versions_universe
-    )
-    plan = _wheel_plan(dist, versions, request.interpreter_constraints, checked.built)
-
-    # Every module goes into the chroot under a private directory; the backend puts each wheel's
-    # own into it. The copies generated into the package tree (this machine's builds) are left out
-    # of the base wheel.
-    builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
-    strip = sorted({b.module_path for b in builds if b.host})
     placed = await MultiGet(
         Get(Digest, AddPrefix(b.module_digest, f"{_MODULES_DIR}/{i}")) for i, b in enumerate(builds)
-    )
-    base = await Get(
-        Pyo3BaseWheel,
-        Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
     )
     platforms = [
         manylinux_platforms(
