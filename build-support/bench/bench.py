@@ -292,20 +292,31 @@ def empty_target_dirs(b: Bench) -> None:
         shutil.rmtree(b.nc / CARGO_NAMED_CACHE / sub, ignore_errors=True)
 
 
-def measure_cold(b: Bench, python: str) -> None:
-    """Cold Pants (fresh cargo target dir and fresh local store) vs cold `maturin build --release`."""
+def measure_cold(b: Bench, editor: LibRsEditor, python: str) -> None:
+    """Cold Pants (fresh cargo target dirs, a new edit) vs cold `maturin build --release`; and Pants with
+    an empty local store too, where it also builds its tool environments again."""
     cargo_cache = b.nc / CARGO_NAMED_CACHE
     for i in range(b.args.cold_repeat):
         b.wait_for_quiet("cold builds")
-        # Fresh target dir and source mirror; the crate registry and pex's cache stay (as ~/.cargo does for
-        # maturin), and a fresh local store means no Pants process is answered from cache.
+        # Fresh target dirs and source mirror; the crate registry and pex's cache stay (as ~/.cargo does for
+        # maturin). A new edit of lib.rs means no process that depends on the crate is answered from
+        # cache, while the environments of Pants' tools (setuptools, auditwheel), which depend on nothing
+        # of the crate, stay built in the local store, as maturin stays installed.
+        editor.edit()
+        empty_target_dirs(b)
+        shutil.rmtree(cargo_cache / "src", ignore_errors=True)
+        b.timed("pants_cold", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold"))
+        b.timed("pants_noop_no_pantsd", lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd"))
+
+        # The same with an empty local store: every process runs, the tools' environments included.
+        b.wait_for_quiet("cold builds, empty store")
         empty_target_dirs(b)
         shutil.rmtree(cargo_cache / "src", ignore_errors=True)
         store = b.tmp / f"store-cold-{i}"
-        b.timed("pants_cold", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold", store=store))
+        b.timed("pants_cold_store", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold store", store=store))
         b.timed(
-            "pants_noop_no_pantsd",
-            lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd", store=store),
+            "pants_noop_no_pantsd_store",
+            lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd store", store=store),
         )
         shutil.rmtree(store, ignore_errors=True)
 
@@ -547,6 +558,17 @@ def summarize(b: Bench, versions: list[str]) -> list[dict]:
             f"Pants {m['pants_cold']:.1f} s − no-op without pantsd {m['pants_noop_no_pantsd']:.1f} s = "
             f"{build:.1f} s; maturin {m['maturin_cold']:.1f} s",
         )
+        if "pants_cold_store" in m:
+            store_build = m["pants_cold_store"] - m["pants_noop_no_pantsd_store"]
+            row(
+                "cold_store",
+                "cold build with an empty local store (Pants also builds its tool environments), start-up excluded",
+                store_build / m["maturin_cold"],
+                None,
+                "x",
+                f"Pants {m['pants_cold_store']:.1f} s − no-op without pantsd {m['pants_noop_no_pantsd_store']:.1f} s = "
+                f"{store_build:.1f} s; maturin {m['maturin_cold']:.1f} s",
+            )
         row(
             "cold_raw",
             "cold build incl. Pants start-up",
@@ -784,7 +806,7 @@ def main(argv: Sequence[str]) -> None:
             meta["crates_compiled"] = count_crates_per_interpreter(bench, versions, pythons, host)
         if "cold" in only:
             measure_startup(bench)
-            measure_cold(bench, python)
+            measure_cold(bench, editor, python)
         if "noop" in only:
             measure_noop(bench)
         if "edit" in only:

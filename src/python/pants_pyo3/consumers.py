@@ -232,6 +232,16 @@ def _wheel_plan(
     return plan
 
 
+def _tool_pex(name: str, requirements: tuple[str, ...], constraints: InterpreterConstraints) -> PexRequest:
+    """The environment of a wheel-building tool (setuptools, auditwheel), pinned."""
+    return PexRequest(
+        output_filename=name,
+        internal_only=True,
+        requirements=PexRequirements(requirements),
+        interpreter_constraints=constraints,
+    )
+
+
 @dataclass(frozen=True)
 class Pyo3BaseWheelRequest:
     dist: Address
@@ -264,17 +274,9 @@ async def build_pyo3_base_wheel(request: Pyo3BaseWheelRequest) -> Pyo3BaseWheel:
         return Pyo3BaseWheel(EMPTY_DIGEST)
     sources, pex = await MultiGet(
         Get(Digest, DigestSubset(chroot.digest, PathGlobs(["**", *(f"!{p}" for p in request.strip)]))),
-        Get(
-            VenvPex,
-            # The very request Pants makes for the PEP 517 build's own environment (the same
-            # requirements, from our pyproject.toml), so the two share one pex.
-            PexRequest(
-                output_filename="build_backend.pex",
-                internal_only=True,
-                requirements=PexRequirements(_BUILD_REQUIREMENTS),
-                interpreter_constraints=request.interpreter_constraints,
-            ),
-        ),
+        # The very request Pants makes for the PEP 517 build's own environment (the same
+        # requirements, from our pyproject.toml), so the two share one pex.
+        Get(VenvPex, PexRequest, _tool_pex("build_backend.pex", _BUILD_REQUIREMENTS, request.interpreter_constraints)),
     )
     env_names = dist[BuildBackendEnvVarsField].value
     env = await Get(EnvironmentVars, EnvironmentVarsRequest(sorted(env_names or ())))
@@ -321,15 +323,7 @@ async def analyze_pyo3_module(request: Pyo3ModuleAnalysisRequest) -> Pyo3ModuleA
     process cached by the module alone (not the policy, not the Python code)."""
     built, pex = await MultiGet(
         Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, request.build),
-        Get(
-            VenvPex,
-            PexRequest(
-                output_filename="pyo3_auditwheel.pex",
-                internal_only=True,
-                requirements=PexRequirements(_AUDITWHEEL_REQUIREMENTS),
-                interpreter_constraints=request.interpreter_constraints,
-            ),
-        ),
+        Get(VenvPex, PexRequest, _tool_pex("pyo3_auditwheel.pex", _AUDITWHEEL_REQUIREMENTS, request.interpreter_constraints)),
     )
     result = await Get(
         ProcessResult,
