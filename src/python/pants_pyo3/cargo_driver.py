@@ -141,6 +141,10 @@ def main() -> None:
         # The build's wrapper, with the build's remaps: rewriting it with others would change what
         # the build's next compile embeds.
         build.write_rustc_wrapper(layout["wrapper"], inner, build.path_remaps(cache, key))
+        if cfg["mode"] == "test":
+            # `cargo test` also writes the crate's cdylib (linked for tests), under the name the
+            # build uses in a `dev`-profile build: the next build must write its own again.
+            build.LibraryOwners(layout["target_dir"]).forget(manifest)
         proc = subprocess.run(
             argv_for(cfg, manifest),
             env=env,

@@ -370,6 +370,14 @@ class LibraryOwners:
     def record(self, manifest: str, library: str) -> None:
         self.data["package_library"][manifest] = library
         self.data["library_package"][library] = manifest
+        self._write()
+
+    def forget(self, manifest: str) -> None:
+        """Another command may have written the package's library: its next build cleans it."""
+        if self.data["package_library"].pop(manifest, None) is not None and os.path.isdir(os.path.dirname(self.path)):
+            self._write()
+
+    def _write(self) -> None:
         tmp = self.path + ".pyo3-tmp"
         with open(tmp, "w") as f:
             json.dump(self.data, f, sort_keys=True)
