@@ -548,27 +548,17 @@ def summarize(b: Bench, versions: list[str]) -> list[dict]:
     if "pants_cold" in m:
         # Pants' fixed cost without pantsd is the no-op run right after each cold run (same store, same
         # moment's load); `--version` alone, measured apart, is reported too.
-        build = m["pants_cold"] - m["pants_noop_no_pantsd"]
-        row(
-            "cold",
-            "cold build vs `maturin build --release`, Pants start-up excluded",
-            build / m["maturin_cold"],
-            TARGET_COLD,
-            "x",
-            f"Pants {m['pants_cold']:.1f} s − no-op without pantsd {m['pants_noop_no_pantsd']:.1f} s = "
-            f"{build:.1f} s; maturin {m['maturin_cold']:.1f} s",
-        )
-        if "pants_cold_store" in m:
-            store_build = m["pants_cold_store"] - m["pants_noop_no_pantsd_store"]
-            row(
-                "cold_store",
-                "cold build with an empty local store (Pants also builds its tool environments), start-up excluded",
-                store_build / m["maturin_cold"],
-                None,
-                "x",
-                f"Pants {m['pants_cold_store']:.1f} s − no-op without pantsd {m['pants_noop_no_pantsd_store']:.1f} s = "
-                f"{store_build:.1f} s; maturin {m['maturin_cold']:.1f} s",
-            )
+        for suffix, key, label, target in (
+            ("", "cold", "cold build vs `maturin build --release`, Pants start-up excluded", TARGET_COLD),
+            ("_store", "cold_store",
+             "cold build with an empty local store (Pants also builds its tool environments), start-up excluded", None),
+        ):
+            if f"pants_cold{suffix}" not in m:
+                continue
+            cold, noop = m[f"pants_cold{suffix}"], m[f"pants_noop_no_pantsd{suffix}"]
+            row(key, label, (cold - noop) / m["maturin_cold"], target, "x",
+                f"Pants {cold:.1f} s − no-op without pantsd {noop:.1f} s = {cold - noop:.1f} s; "
+                f"maturin {m['maturin_cold']:.1f} s")
         row(
             "cold_raw",
             "cold build incl. Pants start-up",
