@@ -118,7 +118,7 @@ async def cargo_command_process(
         files = (*files, *clippy_config.files)
     config = {
         "mode": request.mode,
-        # The build's `-C metadata` for this interpreter, so clippy reuses the build's artifacts.
+        # The build's target directory for this interpreter, so clippy reuses the build's artifacts.
         "abi_tag": host_abi_tag(interpreter),
         "crate_dir": request.address.spec_path,
         "files": sorted(set(files)),

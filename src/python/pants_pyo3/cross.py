@@ -212,7 +212,8 @@ def target_ext_suffix(triple: str, version: str, *, abi3: bool, target_python: T
 
 
 def target_interpreter_tag(triple: str, version: str, *, abi3: bool) -> str:
-    """A name for the target ABI, e.g. `cpython-311-aarch64-linux-gnu` (for `-C metadata`)."""
+    """A name for the target ABI, e.g. `cpython-311-aarch64-linux-gnu`: it names the target directory
+    of its builds."""
     major, minor = version.split(".")
     return f"cpython-{major}{minor}-{multiarch(triple)}" + ("-abi3" if abi3 else "")
 
