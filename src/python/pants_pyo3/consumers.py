@@ -73,7 +73,7 @@ from pants_pyo3.target_types import (
     Pyo3ModuleNameField,
     Pyo3TargetTriplesField,
 )
-from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest
+from pants_pyo3.toolchain import Pyo3Interpreter, Pyo3InterpreterRequest, RustToolchain
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ async def build_pyo3_base_wheel(request: Pyo3BaseWheelRequest) -> Pyo3BaseWheel:
         DistBuildChrootRequest(ExportedTarget(dist), request.interpreter_constraints),
     )
     if chroot.working_directory:
-        # A handwritten setup.py: the backend builds the base wheel itself.
+        # A handwritten setup.py: Pants builds with it and its pyproject.toml, not with our backend.
         return Pyo3BaseWheel(EMPTY_DIGEST)
     sources, pex = await MultiGet(
         Get(Digest, DigestSubset(chroot.digest, PathGlobs(["**", *(f"!{p}" for p in request.strip)]))),
@@ -319,8 +319,7 @@ class Pyo3ModuleAnalysis:
 
 @rule(desc="Analyse a PyO3 module with auditwheel", level=LogLevel.DEBUG)
 async def analyze_pyo3_module(request: Pyo3ModuleAnalysisRequest) -> Pyo3ModuleAnalysis:
-    """Runs as soon as the module is built, while cargo builds the other interpreters' modules, in a
-    process cached by the module alone (not the policy, not the Python code)."""
+    """In a process cached by the module alone (not the policy, not the Python code)."""
     built, pex = await MultiGet(
         Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, request.build),
         Get(VenvPex, PexRequest, _tool_pex("pyo3_auditwheel.pex", _AUDITWHEEL_REQUIREMENTS, request.interpreter_constraints)),
@@ -381,7 +380,10 @@ def manylinux_platforms(label: str, platform: str, policy: str, analyses: list[d
 
 @rule(desc="Prepare a platform wheel build for PyO3 extensions", level=LogLevel.DEBUG)
 async def pyo3_dist_build_environment(
-    request: Pyo3DistBuildEnvironmentRequest, python_setup: PythonSetup, pyo3: Pyo3Subsystem
+    request: Pyo3DistBuildEnvironmentRequest,
+    python_setup: PythonSetup,
+    pyo3: Pyo3Subsystem,
+    toolchain: RustToolchain,
 ) -> DistBuildEnvironment:
     targets = await Get(Targets, Addresses(request.target_addresses))
     extensions = _extensions(targets)
@@ -391,31 +393,38 @@ async def pyo3_dist_build_environment(
     backend = pkgutil.get_data(wheel_backend.__name__.rpartition(".")[0], "wheel_backend.py")
     assert backend is not None, "wheel_backend.py is missing, which is a bug in the pants-pyo3 plugin"
     backend_digest = await Get(Digest, CreateDigest([FileContent(_BACKEND_MODULE + ".py", backend)]))
-    checked = await Get(
-        CheckedPyo3Extensions,
-        Pyo3ConsumerCheckRequest(dist, "python_distribution", request.interpreter_constraints, extensions),
-    )
-    plans = await MultiGet(Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions)
     versions = request.interpreter_constraints.partition_into_major_minor_versions(
         python_setup.interpreter_versions_universe
     )
-    plan = _wheel_plan(dist, versions, request.interpreter_constraints, checked.built)
-
-    # Every module goes into the chroot under a private directory; the backend puts each wheel's
-    # own into it. The copies generated into the package tree (this machine's builds) are left out
-    # of the base wheel.
-    builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
-    strip = sorted({b.module_path for b in builds if b.host})
+    plans = await MultiGet(Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions)
+    # The builds for this machine are in the chroot already; the copies generated into the package
+    # tree are left out of the base wheel (each wheel gets its own modules).
+    host_builds = await MultiGet(
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r)
+        for build_plan in plans
+        for r in build_plan.requests
+        if r.triple == toolchain.host
+    )
+    strip = sorted({b.module_path for b in host_builds})
+    # The modules that go into a wheel, for auditwheel. Its analyses are keyed by the build request,
+    # not the built module: on a re-run in pantsd one starts as soon as its module is rebuilt, while
+    # cargo builds the others.
     analysed = [
         r
         for build_plan in plans
         for r in build_plan.requests
-        if pyo3.manylinux != "off" and wheel_platform_tag(r.triple).startswith("linux_")
+        if pyo3.manylinux != "off"
+        and wheel_platform_tag(r.triple).startswith("linux_")
+        and (build_plan.abi3_floor or r.interpreter.version in versions)
     ]
-    # The base wheel and auditwheel's analysis of each module run side by side (and so do the
-    # builds of their two environments, on a cold machine).
-    base, *analyses = await MultiGet(
+    # The interpreter check (which waits for the cross builds), the base wheel and the analyses run
+    # side by side, and so do the builds of the two tools' environments on a cold machine.
+    checked, base, *analyses = await MultiGet(
         [
+            Get(
+                CheckedPyo3Extensions,
+                Pyo3ConsumerCheckRequest(dist, "python_distribution", request.interpreter_constraints, extensions),
+            ),
             Get(
                 Pyo3BaseWheel,
                 Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
@@ -429,6 +438,10 @@ async def pyo3_dist_build_environment(
             ),
         ]
     )
+    plan = _wheel_plan(dist, versions, request.interpreter_constraints, checked.built)
+    # Every module goes into the chroot under a private directory; the backend puts each wheel's
+    # own into it.
+    builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
     analysis_of = {a.build: json.loads(a.json) for a in analyses}
     placed = await MultiGet(
         Get(Digest, AddPrefix(b.module_digest, f"{_MODULES_DIR}/{i}")) for i, b in enumerate(builds)
@@ -448,7 +461,6 @@ async def pyo3_dist_build_environment(
             {
                 "python_tag": python_tag,
                 "abi_tag": abi_tag,
-                "platform": wheel_platform_tag(triple),
                 "platforms": list(wheel_platforms),
                 "modules": [
                     {"path": b.module_path, "source": f"{_MODULES_DIR}/{builds.index(b)}/{b.module_path}"}

@@ -753,11 +753,17 @@ class GeneratePythonFromPyo3Request(GenerateSourcesRequest):
 
 
 @rule(desc="Generate a Python extension module from a PyO3 crate")
-async def generate_python_from_pyo3(request: GeneratePythonFromPyo3Request) -> GeneratedSources:
+async def generate_python_from_pyo3(
+    request: GeneratePythonFromPyo3Request, toolchain: RustToolchain
+) -> GeneratedSources:
     # Every build for this machine, side by side: their file names differ by interpreter
-    # (`_native.cpython-39-x86_64-linux-gnu.so`, ...), so each interpreter imports its own.
-    built = await Get(BuiltPyo3Extensions, Pyo3ExtensionBuildsRequest(request.protocol_target))
-    digest = await Get(Digest, MergeDigests(b.digest for b in built.host_builds))
+    # (`_native.cpython-39-x86_64-linux-gnu.so`, ...), so each interpreter imports its own. Only
+    # those: tests, pex files and the package tree of a wheel don't wait for the cross builds.
+    plan = await Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(request.protocol_target))
+    host_builds = await MultiGet(
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r) for r in plan.requests if r.triple == toolchain.host
+    )
+    digest = await Get(Digest, MergeDigests(b.digest for b in host_builds))
     return GeneratedSources(await Get(Snapshot, Digest, digest))
 
 

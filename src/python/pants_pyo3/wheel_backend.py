@@ -18,9 +18,8 @@ an edit of the Rust code only re-runs the part that depends on the module:
   as soon as it is built and prints it; the plugin derives each wheel's manylinux tags from the
   analyses of its modules.
 
-It runs on any CPython the plugin supports (3.8+): with setuptools and wheel for `base` (and as the
-fallback when no base wheel was given), auditwheel for `analyze`, and the standard library alone
-for the wheels themselves.
+It runs on any CPython the plugin supports (3.8+): with setuptools and wheel for `base`, auditwheel
+for `analyze`, and the standard library alone for the wheels themselves.
 """
 
 import base64
@@ -155,7 +154,7 @@ def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory):
         with open(module["source"], "rb") as f:
             files[module["path"]] = f.read()
     prefix = "{}-{}".format(spec["python_tag"], spec["abi_tag"])
-    platforms = spec.get("platforms") or [spec["platform"]]
+    platforms = spec["platforms"]
     name = "{}-{}-{}.whl".format(name_version, prefix, ".".join(platforms))
     _write_wheel(os.path.join(wheel_directory, name), files, dist_info, ["{}-{}".format(prefix, p) for p in platforms])
     return name
@@ -175,28 +174,16 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         if os.path.exists(path):
             os.unlink(path)
     given = sorted(n for n in os.listdir(BASE_DIR) if n.endswith(".whl")) if os.path.isdir(BASE_DIR) else []
-    base_dir = None
-    if given:
-        base = os.path.join(BASE_DIR, given[0])
-    else:
-        base_dir = tempfile.mkdtemp(prefix="pants-pyo3-base-")
-        base = os.path.join(base_dir, build_base_wheel(base_dir, config_settings))
-    try:
-        name_version = "-".join(os.path.basename(base).split("-")[:2])
-        with zipfile.ZipFile(base) as zf:
-            base_files = {
-                info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()
-            }
-        dist_info = next(n.split("/")[0] for n in base_files if n.split("/")[0].endswith(".dist-info"))
-        for name in (dist_info + "/WHEEL", dist_info + "/RECORD"):
-            base_files.pop(name, None)
-        built = [
-            _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory)
-            for spec in plan["wheels"]
-        ]
-    finally:
-        if base_dir:
-            shutil.rmtree(base_dir, ignore_errors=True)
+    if not given:
+        _fail("no base wheel in {}: the pants-pyo3 plugin builds it before this backend runs.".format(BASE_DIR))
+    base = os.path.join(BASE_DIR, given[0])
+    name_version = "-".join(given[0].split("-")[:2])
+    with zipfile.ZipFile(base) as zf:
+        base_files = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+    dist_info = next(n.split("/")[0] for n in base_files if n.split("/")[0].endswith(".dist-info"))
+    for name in (dist_info + "/WHEEL", dist_info + "/RECORD"):
+        base_files.pop(name, None)
+    built = [_plan_wheel(base_files, dist_info, name_version, spec, wheel_directory) for spec in plan["wheels"]]
     return built[0]
 
 
