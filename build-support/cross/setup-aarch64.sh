@@ -63,8 +63,10 @@ if [[ "${1:-}" == "--check" ]]; then check_only=1; fi
 say() { echo "setup-aarch64: $*" >&2; }
 
 # `name[:arch]=version` -> the installed version, or nothing.
+# dpkg-query exits non-zero for a package dpkg has never heard of (the usual case on a new machine);
+# under `set -e -o pipefail` that would end the script inside the command substitution, without a word.
 installed_version() {
-  dpkg-query -W -f='${db:Status-Status} ${Version}\n' "${1%%=*}" 2>/dev/null | awk '$1 == "installed" {print $2}'
+  { dpkg-query -W -f='${db:Status-Status} ${Version}\n' "${1%%=*}" 2>/dev/null || true; } | awk '$1 == "installed" {print $2}'
 }
 
 # A package counts as present at any version: apt keeps rustc-web and its arm64 standard library at
