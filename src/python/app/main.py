@@ -1,10 +1,10 @@
-"""Example app: combines the pure-Python greetlib with the Rust-backed myext."""
+"""Example app: combines the pure-Python pp3greet with the Rust-backed myext."""
 
 from __future__ import annotations
 
 import sys
 
-from greetlib import greet
+from pp3greet import greet
 from myext import Counter, count_primes, describe_pair, fibonacci, sum_as_string
 
 

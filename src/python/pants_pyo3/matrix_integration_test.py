@@ -30,11 +30,11 @@ ELF_MACHINES = {"x86_64": 62, "aarch64": 183}
 # The example's packages and crates come into the sandbox through the root BUILD's `example` target.
 EXAMPLE_DIRS = (
     "src/python/myext",
-    "src/python/greetlib",
-    "src/python/fastsum",
+    "src/python/pp3greet",
+    "src/python/pp3sum",
     "src/python/app",
     "src/rust/myext",
-    "src/rust/fastsum",
+    "src/rust/pp3sum",
 )
 # The example's own settings for the matrix, with the test repo's defaults for the rest.
 MATRIX_TOML = PANTS_TOML.replace(
@@ -70,7 +70,7 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     print(f"package :: (6 interpreters + abi3) took {time.monotonic() - started:.1f}s")
     dist = repo.root / "dist"
 
-    wheels = {w.name: WHEEL_RE.match(w.name) for w in dist.glob("*.whl") if not w.name.startswith("greetlib")}
+    wheels = {w.name: WHEEL_RE.match(w.name) for w in dist.glob("*.whl") if not w.name.startswith("pp3greet")}
     assert all(wheels.values()), sorted(wheels)
 
     def arch(m: re.Match) -> str:
@@ -79,7 +79,7 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     built = sorted((m.group("name"), m.group("python"), m.group("abi"), arch(m)) for m in wheels.values() if m)
     assert built == sorted(
         [("myext", f"cp{v.replace('.', '')}", f"cp{v.replace('.', '')}", a) for v in VERSIONS for a in ARCHES]
-        + [("fastsum", "cp38", "abi3", a) for a in ARCHES]
+        + [("pp3sum", "cp38", "abi3", a) for a in ARCHES]
     ), built
 
     # Metadata: each wheel is a platform wheel tagged as named, holding only its own module.
@@ -99,7 +99,7 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
             elf = zf.read(modules[0])[:20]
             assert elf[:4] == b"\x7fELF" and int.from_bytes(elf[18:20], "little") == ELF_MACHINES[arch(m)], name
         if m.group("abi") == "abi3":
-            assert modules == ["fastsum/_fastsum.abi3.so"], modules
+            assert modules == ["pp3sum/_pp3sum.abi3.so"], modules
         else:
             assert modules == [f"myext/_native.cpython-{m.group('python')[2:]}-{arch(m)}-linux-gnu.so"], modules
 
@@ -121,17 +121,17 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     for version in VERSIONS:
         python = find_interpreter(version)
         venv = make_venv(python, tmp_path / f"venv{version}")
-        pip_install(venv, ["myext", "fastsum"], "--no-index", "--find-links", str(dist))
+        pip_install(venv, ["myext", "pp3sum"], "--no-index", "--find-links", str(dist))
         out = run(
             venv,
             "-c",
-            "import myext, fastsum, sys; "
-            "print(sys.version_info[:2], myext.sum_as_string(40, 2), fastsum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
-            "myext._native.__file__.rsplit('/', 1)[1], fastsum._fastsum.__file__.rsplit('/', 1)[1])",
+            "import myext, pp3sum, sys; "
+            "print(sys.version_info[:2], myext.sum_as_string(40, 2), pp3sum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
+            "myext._native.__file__.rsplit('/', 1)[1], pp3sum._pp3sum.__file__.rsplit('/', 1)[1])",
             cwd=tmp_path,
         )
         tag = version.replace(".", "")
-        assert f"42 True _native.cpython-{tag}-x86_64-linux-gnu.so _fastsum.abi3.so" in out, out
+        assert f"42 True _native.cpython-{tag}-x86_64-linux-gnu.so _pp3sum.abi3.so" in out, out
         # One pex for every interpreter: it carries each build and imports the one for its Python.
         out = run(python, pex, "Matrix")
         assert "Hello, Matrix!" in out and "sum_as_string(40, 2)='42'" in out, out
@@ -140,7 +140,7 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     # build-support/cross/setup-aarch64.sh unpacks): the version-specific and the abi3 one.
     for wheel, module, function, args, expected in (
         ("myext-0.1.0-cp311-cp311", "myext._native", "sum_as_string", (40, 2), "'42'"),
-        ("fastsum-0.1.0-cp38-abi3", "fastsum._fastsum", "dot", ([1.0, 2.0], [3.0, 4.0]), "11.0"),
+        ("pp3sum-0.1.0-cp38-abi3", "pp3sum._pp3sum", "dot", ([1.0, 2.0], [3.0, 4.0]), "11.0"),
     ):
         [path] = dist.glob(f"{wheel}-manylinux_*_aarch64.whl")
         assert import_wheel_under_emulation(path, module, function, *args) == expected

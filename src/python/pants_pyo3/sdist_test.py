@@ -79,7 +79,7 @@ def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
             "version": "0.1.0",
             "description": "An example",
             "python_requires": ">=3.8",
-            "install_requires": ("greetlib==0.1.0",),
+            "install_requires": ("pp3greet==0.1.0",),
             "author": "Ann",
             "author_email": "ann@example.com",
             "url": "https://example.com",
@@ -94,7 +94,7 @@ def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
         "version": "0.1.0",
         "description": "An example",
         "requires-python": ">=3.8",
-        "dependencies": ["greetlib==0.1.0"],
+        "dependencies": ["pp3greet==0.1.0"],
         "authors": [{"name": "Ann", "email": "ann@example.com"}],
         "urls": {"Homepage": "https://example.com"},
         "scripts": {"myext-cli": "myext.cli:main"},
@@ -102,7 +102,7 @@ def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
     assert parsed["tool"]["maturin"] == maturin
     pkg_info = render_pkg_info(project)
     assert pkg_info.startswith("Metadata-Version: 2.1\nName: myext\nVersion: 0.1.0\n")
-    assert "Requires-Dist: greetlib==0.1.0\n" in pkg_info
+    assert "Requires-Dist: pp3greet==0.1.0\n" in pkg_info
 
 
 def test_pkg_info_carries_the_long_description() -> None:

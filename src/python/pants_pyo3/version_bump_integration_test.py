@@ -12,7 +12,7 @@ from pathlib import Path
 from pants_pyo3.testutil import TempRepo, repo_files
 
 # The example's files come into the sandbox through the root BUILD's `example` target.
-EXAMPLE_DIRS = ("src/python/myext", "src/python/greetlib", "src/rust/myext")
+EXAMPLE_DIRS = ("src/python/myext", "src/python/pp3greet", "src/rust/myext")
 VERSIONED = {
     "src/python/myext/BUILD": ('version="0.1.0"', 'version="{}"'),
     "src/python/myext/__init__.py": ('__version__ = "0.1.0"', '__version__ = "{}"'),

@@ -1,6 +1,6 @@
 import pytest
 
-from greetlib import greet, shout
+from pp3greet import greet, shout
 
 
 def test_greet() -> None:

@@ -4,13 +4,13 @@ import sys
 
 import pytest
 
-import fastsum
-from fastsum import _fastsum, dot, fsum, mean
+import pp3sum
+from pp3sum import _pp3sum, dot, fsum, mean
 
 
 def test_stable_abi_module() -> None:
-    # One build for every interpreter: the module is `_fastsum.abi3.so`, whatever runs the test.
-    assert _fastsum.__file__.endswith("_fastsum.abi3.so"), _fastsum.__file__
+    # One build for every interpreter: the module is `_pp3sum.abi3.so`, whatever runs the test.
+    assert _pp3sum.__file__.endswith("_pp3sum.abi3.so"), _pp3sum.__file__
     assert sys.version_info >= (3, 8)
 
 
@@ -28,4 +28,4 @@ def test_dot_and_mean() -> None:
 
 
 def test_version() -> None:
-    assert fastsum.__version__ == "0.1.0"
+    assert pp3sum.__version__ == "0.1.0"

@@ -1,8 +1,8 @@
-"""fastsum: compensated float sums, from a Rust module built for CPython's stable ABI."""
+"""pp3sum: compensated float sums, from a Rust module built for CPython's stable ABI."""
 
 from __future__ import annotations
 
-from fastsum._fastsum import dot, fsum
+from pp3sum._pp3sum import dot, fsum
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,4 @@
-//! `fastsum._fastsum`: numeric helpers compiled against CPython's stable ABI (abi3), so that one
+//! `pp3sum._pp3sum`: numeric helpers compiled against CPython's stable ABI (abi3), so that one
 //! build imports on every CPython from 3.8 on.
 
 use pyo3::prelude::*;
@@ -36,7 +36,7 @@ fn dot(a: Vec<f64>, b: Vec<f64>) -> PyResult<f64> {
 }
 
 #[pymodule]
-fn _fastsum(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _pp3sum(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fsum, m)?)?;
     m.add_function(wrap_pyfunction!(dot, m)?)?;
     Ok(())

@@ -1,4 +1,4 @@
-"""greetlib: a tiny pure-Python library used alongside the myext extension."""
+"""pp3greet: a tiny pure-Python library used alongside the myext extension."""
 
 from __future__ import annotations
 
