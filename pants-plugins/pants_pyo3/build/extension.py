@@ -1,0 +1,227 @@
+# Copyright 2026 pants-pyo3 contributors.
+# Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+"""Building one `pyo3_extension` module with cargo, per interpreter and target triple."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from pants.backend.python.util_rules.interpreter_constraints import (
+    InterpreterConstraints,
+)
+from pants.engine.addresses import Address
+from pants.engine.fs import (
+    Digest,
+    RemovePrefix,
+)
+from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.source.source_root import SourceRoot, SourceRootRequest
+from pants.util.frozendict import FrozenDict
+from pants.util.logging import LogLevel
+from pants.util.strutil import softwrap
+
+from pants_pyo3.build.cargo import CACHE_PATH, CargoProcess
+from pants_pyo3.build.cross import (
+    CrossBuildSetup,
+    CrossBuildSetupRequest,
+)
+from pants_pyo3.build.plan import (
+    AllPyo3ExtensionTargets,
+    Pyo3ExtensionBuildPlan,
+    Pyo3ExtensionBuildRequest,
+    Pyo3ExtensionBuildsRequest,
+    check_unique_module_names,
+    host_abi_tag,
+)
+from pants_pyo3.crate.crate import (
+    Pyo3Crate,
+    Pyo3CrateRequest,
+)
+from pants_pyo3.errors import Pyo3BuildError
+from pants_pyo3.sandbox import build_extension
+from pants_pyo3.sandbox.build_extension import BuildConfig, config_json
+from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
+from pants_pyo3.target_types import (
+    Pyo3CargoArgsField,
+    Pyo3DefaultFeaturesField,
+    Pyo3ExtensionTarget,
+    Pyo3FeaturesField,
+    Pyo3ModuleNameField,
+    Pyo3ProfileField,
+)
+from pants_pyo3.toolchain.interpreter import Pyo3Interpreter
+from pants_pyo3.toolchain.rust import RustToolchain
+
+logger = logging.getLogger(__name__)
+
+
+_OUT = "__pants_pyo3_out"
+# With a remote cache, Pants starts the local process while the remote lookup is still pending, and
+# cancels whichever loses. A cargo build costs tens of seconds of every core and holds the named
+# cache's lock, while a remote hit answers in well under a second: give the lookup a head start. A
+# miss still starts cargo at once; only a lookup that hangs delays it.
+_REMOTE_CACHE_SPECULATION_DELAY_MS = 5000
+
+@dataclass(frozen=True)
+class BuiltPyo3Extension:
+    """One compiled module, at its path under its Python source root (unstripped)."""
+
+    address: Address
+    digest: Digest
+    # The module's path relative to its source root, e.g. `myext/_native.cpython-311-x86_64-linux-gnu.so`,
+    # and a digest holding it there.
+    module_path: str
+    module_digest: Digest
+    interpreter: Pyo3Interpreter
+    abi3_floor: tuple[int, int] | None
+    triple: str
+    # Built for the platform Pants runs on, so tests and pex files here can import it.
+    host: bool
+
+
+@dataclass(frozen=True)
+class BuiltPyo3Extensions:
+    """Every build of one extension: one per interpreter (a single one for abi3) and triple."""
+
+    address: Address
+    interpreter_constraints: InterpreterConstraints
+    abi3_floor: tuple[int, int] | None
+    builds: tuple[BuiltPyo3Extension, ...]
+
+    @property
+    def host_builds(self) -> tuple[BuiltPyo3Extension, ...]:
+        return tuple(b for b in self.builds if b.host)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b.interpreter.version for b in self.builds))
+
+    @property
+    def triples(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b.triple for b in self.builds))
+
+    def describe(self) -> str:
+        if self.abi3_floor:
+            return f"the stable ABI of CPython >= {'.'.join(map(str, self.abi3_floor))}"
+        return "CPython " + ", ".join(self.versions)
+
+
+@rule(desc="Build a PyO3 extension for each interpreter and target triple")
+async def build_pyo3_extension_matrix(request: Pyo3ExtensionBuildsRequest) -> BuiltPyo3Extensions:
+    plan = await Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest, request)
+    builds = await MultiGet(Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r) for r in plan.requests)
+    return BuiltPyo3Extensions(plan.address, plan.interpreter_constraints, plan.abi3_floor, tuple(builds))
+
+
+@rule(desc="Build a PyO3 extension with cargo")
+async def build_pyo3_extension(
+    request: Pyo3ExtensionBuildRequest,
+    toolchain: RustToolchain,
+    pyo3: Pyo3Subsystem,
+    all_extensions: AllPyo3ExtensionTargets,
+) -> BuiltPyo3Extension:
+    tgt = request.target
+    interpreter = request.interpreter
+    check_unique_module_names(all_extensions)
+    crate, python_root = await MultiGet(
+        Get(Pyo3Crate, Pyo3CrateRequest(tgt)),
+        Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(tgt)),
+    )
+    abi3 = crate.manifest.abi3_floor is not None
+    host = request.triple == toolchain.host
+    cargo, tool_fingerprint, cross_vars, path = toolchain.cargo, "", FrozenDict(), ()
+    if host:
+        ext_suffix = ".abi3.so" if abi3 else interpreter.ext_suffix
+        abi_tag = "abi3" if abi3 else host_abi_tag(interpreter)
+    else:
+        # Another platform: its toolchain from `[pyo3-cross]` (or the host's, if rustup installed the
+        # triple's standard library), and PyO3's cross-compilation variables for its CPython.
+        cross_build = await Get(
+            CrossBuildSetup, CrossBuildSetupRequest(request.triple, interpreter.version, abi3)
+        )
+        cargo = cross_build.cargo or cargo
+        tool_fingerprint = cross_build.fingerprint
+        cross_vars = cross_build.env
+        path = cross_build.path
+        ext_suffix = cross_build.ext_suffix
+        abi_tag = cross_build.abi_tag
+
+    module_name = tgt[Pyo3ModuleNameField].value
+    package, _, name = module_name.rpartition(".")
+    module_path = os.path.join(*package.split("."), name + ext_suffix) if package else name + ext_suffix
+    config = BuildConfig(
+        address=str(tgt.address),
+        crate_dir=crate.target.address.spec_path,
+        files=sorted(crate.sources.snapshot.files),
+        package=crate.manifest.package_name,
+        module_name=module_name,
+        profile=tgt[Pyo3ProfileField].value,
+        features=list(tgt[Pyo3FeaturesField].value),
+        default_features=tgt[Pyo3DefaultFeaturesField].value,
+        cargo_args=[*pyo3.cargo_args, *tgt[Pyo3CargoArgsField].value],
+        cargo=cargo,
+        target_triple=request.triple,
+        abi_tag=abi_tag,
+        cache_dir=CACHE_PATH,
+        output=os.path.join(_OUT, python_root.path, module_path),
+    )
+    process = await Get(
+        Process,
+        CargoProcess(
+            program="build_extension.py",
+            config_json=config_json(config),
+            input_digest=crate.sources.snapshot.digest,
+            interpreter=interpreter,
+            description=(
+                f"Building {tgt.address} with cargo ({tgt[Pyo3ProfileField].value}, "
+                f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple})"
+            ),
+            level=LogLevel.INFO,
+            tool_fingerprint=tool_fingerprint,
+            path=path,
+            env=cross_vars,
+            output_directories=(_OUT,),
+            remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MS,
+        ),
+    )
+    result = await Get(FallibleProcessResult, Process, process)
+    if result.exit_code != 0:
+        stderr = result.stderr.decode(errors="replace").strip()
+        if result.exit_code == build_extension.EXIT_NO_INIT_SYMBOL:
+            hint = softwrap(
+                f"""
+                Name the crate's `#[pymodule]` function `{name}` (or add
+                `#[pyo3(name = "{name}")]` to it), or change `{Pyo3ModuleNameField.alias}` to match
+                the module the crate defines.
+                """
+            )
+        elif result.exit_code == build_extension.EXIT_CARGO_FAILED:
+            hint = "Fix the errors cargo reported above."
+        else:
+            hint = "See the output above."
+        raise Pyo3BuildError(
+            f"Building the `{Pyo3ExtensionTarget.alias}` target {tgt.address} failed:\n\n"
+            f"{stderr}\n\n{hint}"
+        )
+    digest, module_digest = await MultiGet(
+        Get(Digest, RemovePrefix(result.output_digest, _OUT)),
+        Get(Digest, RemovePrefix(result.output_digest, os.path.normpath(os.path.join(_OUT, python_root.path)))),
+    )
+    return BuiltPyo3Extension(
+        address=tgt.address,
+        digest=digest,
+        module_path=module_path,
+        module_digest=module_digest,
+        interpreter=interpreter,
+        abi3_floor=crate.manifest.abi3_floor,
+        triple=request.triple,
+        host=host,
+    )
+
+
+def rules():
+    return collect_rules()
