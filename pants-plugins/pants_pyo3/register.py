@@ -12,12 +12,7 @@ from pants_pyo3.goals import test as cargo_test
 from pants_pyo3.lint.clippy import rules as clippy
 from pants_pyo3.lint.rustfmt import rules as rustfmt
 from pants_pyo3.publish import redaction
-from pants_pyo3.python import (
-    codegen,
-    dependency_inference,
-    interpreter_check,
-    module_mapper,
-)
+from pants_pyo3.python import codegen, dependency_inference, interpreter_check, module_mapper
 from pants_pyo3.sandbox import programs
 from pants_pyo3.sdist import rules as sdist
 from pants_pyo3.subsystems import cross as cross_subsystem

@@ -6,10 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from pants.backend.python.target_types import (
-    InterpreterConstraintsField,
-    PythonResolveField,
-)
+from pants.backend.python.target_types import InterpreterConstraintsField, PythonResolveField
 from pants.engine.addresses import Address
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,

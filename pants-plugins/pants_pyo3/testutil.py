@@ -80,7 +80,7 @@ def crate_files(
     package: str = "demo",
     lib_name: str = "_native",
     pymodule: str = "_native",
-    body: str = 'fn add(a: i64, b: i64) -> i64 {\n    a + b\n}',
+    body: str = "fn add(a: i64, b: i64) -> i64 {\n    a + b\n}",
     crate_type: str = '["cdylib"]',
     features: str = "",
     pyo3_features: str = '["extension-module"]',
@@ -113,9 +113,7 @@ def crate_files(
             """
         ),
         f"{path}/src/lib.rs": (
-            "use pyo3::prelude::*;\n\n"
-            + "\n".join(annotated)
-            + "\n\n"
+            "use pyo3::prelude::*;\n\n" + "\n".join(annotated) + "\n\n"
             "#[pymodule]\n"
             f"fn {pymodule}(m: &Bound<'_, PyModule>) -> PyResult<()> {{\n{registrations}\n    Ok(())\n}}\n"
         ),
@@ -155,7 +153,10 @@ def repo_files(*dirs: str) -> dict[str, str]:
     """The files under `dirs` of this repo (in a test sandbox: those its dependencies put there,
     e.g. the root BUILD's `example` target), as {path: text}, to copy into a `TempRepo`."""
     return {
-        str(path): path.read_text() for d in dirs for path in sorted(Path(d).rglob("*")) if path.is_file()
+        str(path): path.read_text()
+        for d in dirs
+        for path in sorted(Path(d).rglob("*"))
+        if path.is_file()
     }
 
 
@@ -166,7 +167,9 @@ class PantsResult:
     stderr: str
 
     def assert_success(self) -> "PantsResult":
-        assert self.exit_code == 0, f"Pants failed ({self.exit_code}):\n{self.stdout}\n{self.stderr}"
+        assert (
+            self.exit_code == 0
+        ), f"Pants failed ({self.exit_code}):\n{self.stdout}\n{self.stderr}"
         return self
 
     def assert_failure(self) -> "PantsResult":
@@ -179,7 +182,11 @@ class TempRepo:
 
     def __init__(self, root: Path, files: Mapping[str, str], pants_toml: str = PANTS_TOML) -> None:
         self.root = root
-        shutil.copytree(PLUGIN_DIR, root / "pants-plugins" / "pants_pyo3", ignore=shutil.ignore_patterns("*_test.py", "__pycache__", "BUILD"))
+        shutil.copytree(
+            PLUGIN_DIR,
+            root / "pants-plugins" / "pants_pyo3",
+            ignore=shutil.ignore_patterns("*_test.py", "__pycache__", "BUILD"),
+        )
         self.write({"pants.toml": pants_toml, **files})
 
     def write(self, files: Mapping[str, str]) -> None:
@@ -230,7 +237,11 @@ class TempRepo:
             "pants",
             *(["--pantsd"] if pantsd else ["--no-pantsd", "--no-watch-filesystem"]),
             "--no-dynamic-ui",
-            *(f"{flag}={value}" for flag, value in defaults.items() if not any(a.startswith(f"{flag}=") for a in args)),
+            *(
+                f"{flag}={value}"
+                for flag, value in defaults.items()
+                if not any(a.startswith(f"{flag}=") for a in args)
+            ),
             *args,
         ]
 
@@ -254,7 +265,12 @@ RULE_RUNNER_ENV_INHERIT = frozenset({"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME",
 
 
 def rule_runner_env() -> dict[str, str]:
-    pex_env = ("PANTS_PEX_CLI_VERSION", "PANTS_PEX_CLI_URL_TEMPLATE", "PANTS_PEX_CLI_KNOWN_VERSIONS", "PANTS_CA_CERTS_PATH")
+    pex_env = (
+        "PANTS_PEX_CLI_VERSION",
+        "PANTS_PEX_CLI_URL_TEMPLATE",
+        "PANTS_PEX_CLI_KNOWN_VERSIONS",
+        "PANTS_CA_CERTS_PATH",
+    )
     return {
         "PANTS_PYTHON_INTERPRETER_CONSTRAINTS": "['CPython==3.11.*']",
         **{k: os.environ[k] for k in pex_env if k in os.environ},
@@ -272,7 +288,6 @@ def plugin_rule_runner(*extra_rules: Any) -> Any:
     from pants.core import register as core_register
     from pants.engine.internals.parametrize import Parametrize
     from pants.testutil.rule_runner import RuleRunner
-
     from pants_pyo3 import register
 
     return RuleRunner(
@@ -302,7 +317,9 @@ def find_interpreter(version: str) -> str:
     for root in roots:
         versions = Path(root, "versions")
         if versions.is_dir():
-            for candidate in sorted(versions.glob(f"{version}.*/bin/python{version}"), reverse=True):
+            for candidate in sorted(
+                versions.glob(f"{version}.*/bin/python{version}"), reverse=True
+            ):
                 return str(candidate)
     found = shutil.which(f"python{version}")
     if found:
@@ -327,7 +344,9 @@ def pip_install(venv_python: Path, requirements: Iterable[str], *extra: str) -> 
 # passes it on (`PANTS_PYO3_CROSS_TOOLCHAINS`), or else as the script's descriptor file.
 AARCH64_LINUX = "aarch64-unknown-linux-gnu"
 DEFAULT_CROSS_ROOT = "/opt/pants-pyo3/cross"
-_SETUP_HINT = "Run build-support/cross/setup-aarch64.sh (as root) to install it (see docs/cross.md)."
+_SETUP_HINT = (
+    "Run build-support/cross/setup-aarch64.sh (as root) to install it (see docs/cross.md)."
+)
 
 
 def cross_toolchain(triple: str = AARCH64_LINUX) -> Any:
@@ -351,7 +370,6 @@ def emulated_python(triple: str = AARCH64_LINUX, python_version: str = "3.11") -
     runner (qemu), or no target CPython in the toolchain's sysroot.
     """
     import pytest
-
     from pants_pyo3.toolchain.cross import find_target_python
 
     toolchain = cross_toolchain(triple)
@@ -359,7 +377,9 @@ def emulated_python(triple: str = AARCH64_LINUX, python_version: str = "3.11") -
         pytest.skip(f"No cross toolchain for {triple} on this machine. {_SETUP_HINT}")
     runner = toolchain.runner_argv()
     if not runner or not shutil.which(runner[0]):
-        pytest.skip(f"No runner for {triple} programs (qemu-user: `{toolchain.runner}`). {_SETUP_HINT}")
+        pytest.skip(
+            f"No runner for {triple} programs (qemu-user: `{toolchain.runner}`). {_SETUP_HINT}"
+        )
     target_python = find_target_python(toolchain.sysroot, python_version, triple)
     if target_python is None or not os.path.isfile(target_python.executable):
         pytest.skip(
@@ -411,11 +431,15 @@ def import_wheel_under_emulation(
     return result
 
 
-def write_wheel(out_dir: Path, name: str, version: str, tag: str, files: Mapping[str, bytes]) -> Path:
+def write_wheel(
+    out_dir: Path, name: str, version: str, tag: str, files: Mapping[str, bytes]
+) -> Path:
     """A minimal wheel (METADATA, WHEEL, RECORD) holding `files`, for tests that build modules by hand."""
     dist_info = f"{name}-{version}.dist-info"
     contents = dict(files)
-    contents[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    contents[
+        f"{dist_info}/METADATA"
+    ] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
     contents[f"{dist_info}/WHEEL"] = (
         f"Wheel-Version: 1.0\nGenerator: pants-pyo3-testutil\nRoot-Is-Purelib: false\nTag: {tag}\n"
     ).encode()

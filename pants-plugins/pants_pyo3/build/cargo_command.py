@@ -11,21 +11,13 @@ import os
 from dataclasses import dataclass
 
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
-from pants.engine.fs import (
-    Digest,
-    MergeDigests,
-    PathGlobs,
-    Snapshot,
-)
+from pants.engine.fs import Digest, MergeDigests, PathGlobs, Snapshot
 from pants.engine.internals.native_engine import AddressInput
 from pants.engine.process import Process, ProcessCacheScope
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
-
 from pants_pyo3.build.cargo import CACHE_PATH, CargoProcess
 from pants_pyo3.build.plan import (
     AllPyo3ExtensionTargets,

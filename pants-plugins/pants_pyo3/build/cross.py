@@ -10,15 +10,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from pants.engine.process import (
-    Process,
-    ProcessCacheScope,
-    ProcessResult,
-)
+from pants.engine.process import Process, ProcessCacheScope, ProcessResult
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
-
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
 from pants_pyo3.toolchain.cross import (
     CrossToolchain,

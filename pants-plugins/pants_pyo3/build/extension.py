@@ -9,26 +9,17 @@ import logging
 import os
 from dataclasses import dataclass
 
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
-from pants.engine.fs import (
-    Digest,
-    RemovePrefix,
-)
+from pants.engine.fs import Digest, RemovePrefix
 from pants.engine.process import FallibleProcessResult, Process
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.source.source_root import SourceRoot, SourceRootRequest
 from pants.util.frozendict import FrozenDict
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.build.cargo import CACHE_PATH, CargoProcess
-from pants_pyo3.build.cross import (
-    CrossBuildSetup,
-    CrossBuildSetupRequest,
-)
+from pants_pyo3.build.cross import CrossBuildSetup, CrossBuildSetupRequest
 from pants_pyo3.build.plan import (
     AllPyo3ExtensionTargets,
     Pyo3ExtensionBuildPlan,
@@ -37,10 +28,7 @@ from pants_pyo3.build.plan import (
     check_unique_module_names,
     host_abi_tag,
 )
-from pants_pyo3.crate.crate import (
-    Pyo3Crate,
-    Pyo3CrateRequest,
-)
+from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3BuildError
 from pants_pyo3.sandbox import build_extension
 from pants_pyo3.sandbox.build_extension import BuildConfig, config_json
@@ -65,6 +53,7 @@ _OUT = "__pants_pyo3_out"
 # cache's lock, while a remote hit answers in well under a second: give the lookup a head start. A
 # miss still starts cargo at once; only a lookup that hangs delays it.
 _REMOTE_CACHE_SPECULATION_DELAY_MS = 5000
+
 
 @dataclass(frozen=True)
 class BuiltPyo3Extension:
@@ -113,8 +102,12 @@ class BuiltPyo3Extensions:
 @rule(desc="Build a PyO3 extension for each interpreter and target triple")
 async def build_pyo3_extension_matrix(request: Pyo3ExtensionBuildsRequest) -> BuiltPyo3Extensions:
     plan = await Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest, request)
-    builds = await MultiGet(Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r) for r in plan.requests)
-    return BuiltPyo3Extensions(plan.address, plan.interpreter_constraints, plan.abi3_floor, tuple(builds))
+    builds = await MultiGet(
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r) for r in plan.requests
+    )
+    return BuiltPyo3Extensions(
+        plan.address, plan.interpreter_constraints, plan.abi3_floor, tuple(builds)
+    )
 
 
 @rule(desc="Build a PyO3 extension with cargo")
@@ -152,7 +145,9 @@ async def build_pyo3_extension(
 
     module_name = tgt[Pyo3ModuleNameField].value
     package, _, name = module_name.rpartition(".")
-    module_path = os.path.join(*package.split("."), name + ext_suffix) if package else name + ext_suffix
+    module_path = (
+        os.path.join(*package.split("."), name + ext_suffix) if package else name + ext_suffix
+    )
     config = BuildConfig(
         address=str(tgt.address),
         crate_dir=crate.target.address.spec_path,
@@ -209,7 +204,12 @@ async def build_pyo3_extension(
         )
     digest, module_digest = await MultiGet(
         Get(Digest, RemovePrefix(result.output_digest, _OUT)),
-        Get(Digest, RemovePrefix(result.output_digest, os.path.normpath(os.path.join(_OUT, python_root.path)))),
+        Get(
+            Digest,
+            RemovePrefix(
+                result.output_digest, os.path.normpath(os.path.join(_OUT, python_root.path))
+            ),
+        ),
     )
     return BuiltPyo3Extension(
         address=tgt.address,

@@ -9,13 +9,10 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address, Addresses
 from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
-
 from pants_pyo3.build.extension import BuiltPyo3Extensions
 from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest
 from pants_pyo3.errors import (
@@ -25,10 +22,7 @@ from pants_pyo3.errors import (
     Pyo3InterpreterNotFoundError,
     RustToolchainNotFoundError,
 )
-from pants_pyo3.python.interpreter_check import (
-    CheckedPyo3Extensions,
-    Pyo3ConsumerCheckRequest,
-)
+from pants_pyo3.python.interpreter_check import CheckedPyo3Extensions, Pyo3ConsumerCheckRequest
 from pants_pyo3.target_types import Pyo3ModuleNameField
 from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
@@ -76,7 +70,9 @@ def write_repo(rule_runner: RuleRunner, ext_build: str | None = None, **crate_kw
     )
 
 
-def build(rule_runner: RuleRunner, address: Address = Address("src/python/demo", target_name="native")) -> BuiltPyo3Extensions:
+def build(
+    rule_runner: RuleRunner, address: Address = Address("src/python/demo", target_name="native")
+) -> BuiltPyo3Extensions:
     tgt = rule_runner.get_target(address)
     return rule_runner.request(BuiltPyo3Extensions, [Pyo3ExtensionBuildsRequest(tgt)])
 
@@ -109,7 +105,10 @@ def test_builds_module_into_its_package(rule_runner: RuleRunner, tmp_path: Path)
     write_repo(rule_runner)
     [built] = build(rule_runner).builds
     rule_runner.write_digest(built.digest, path_prefix="out")
-    so = Path(rule_runner.build_root, "out/src/python/demo") / f"_native{built.interpreter.ext_suffix}"
+    so = (
+        Path(rule_runner.build_root, "out/src/python/demo")
+        / f"_native{built.interpreter.ext_suffix}"
+    )
     assert so.is_file(), sorted(Path(rule_runner.build_root, "out").rglob("*"))
     assert built.interpreter.version == "3.11"
     assert built.abi3_floor is None
@@ -118,7 +117,9 @@ def test_builds_module_into_its_package(rule_runner: RuleRunner, tmp_path: Path)
 
 
 def test_one_module_per_interpreter_side_by_side(rule_runner: RuleRunner, tmp_path: Path) -> None:
-    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]'))
+    write_repo(
+        rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]')
+    )
     built = build(rule_runner)
     assert [b.interpreter.version for b in built.builds] == ["3.10", "3.11"]
     assert built.versions == ("3.10", "3.11")
@@ -134,7 +135,9 @@ def test_one_module_per_interpreter_side_by_side(rule_runner: RuleRunner, tmp_pa
         assert import_and_add(find_interpreter(version), tmp_path, *modules) == "42"
 
 
-def test_abi3_builds_once_and_imports_on_later_interpreters(rule_runner: RuleRunner, tmp_path: Path) -> None:
+def test_abi3_builds_once_and_imports_on_later_interpreters(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
     write_repo(
         rule_runner,
         ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]'),
@@ -156,16 +159,24 @@ def test_abi3_floor_above_an_admitted_interpreter(rule_runner: RuleRunner) -> No
         ext_build=extension_build(interpreter_constraints='["CPython>=3.9,<3.12"]'),
         pyo3_features='["extension-module", "abi3-py310"]',
     )
-    with engine_error(Pyo3ExtensionError, contains="also admit CPython 3.9, which can't import") as _:
+    with engine_error(
+        Pyo3ExtensionError, contains="also admit CPython 3.9, which can't import"
+    ) as _:
         build(rule_runner)
 
 
 def test_constraints_matching_no_installed_interpreter(rule_runner: RuleRunner) -> None:
     # The universe knows 3.14 (see RULE_RUNNER_GLOBAL_ARGS); this machine has none installed.
     find_interpreter("3.13")
-    assert not list(Path(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")), "versions").glob("3.14*"))
-    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.13,<3.15"]'))
-    with engine_error(Pyo3InterpreterNotFoundError, contains="no CPython 3.14 interpreter was found") as _:
+    assert not list(
+        Path(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")), "versions").glob("3.14*")
+    )
+    write_repo(
+        rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.13,<3.15"]')
+    )
+    with engine_error(
+        Pyo3InterpreterNotFoundError, contains="no CPython 3.14 interpreter was found"
+    ) as _:
         build(rule_runner)
 
 
@@ -176,13 +187,19 @@ def test_constraints_outside_the_universe(rule_runner: RuleRunner) -> None:
 
 
 def test_triple_without_installed_std(rule_runner: RuleRunner) -> None:
-    write_repo(rule_runner, ext_build=extension_build(target_triples='["riscv64gc-unknown-linux-gnu"]'))
-    with engine_error(Pyo3ExtensionError, contains="rustup target add riscv64gc-unknown-linux-gnu") as _:
+    write_repo(
+        rule_runner, ext_build=extension_build(target_triples='["riscv64gc-unknown-linux-gnu"]')
+    )
+    with engine_error(
+        Pyo3ExtensionError, contains="rustup target add riscv64gc-unknown-linux-gnu"
+    ) as _:
         build(rule_runner)
 
 
 def test_unknown_triple(rule_runner: RuleRunner) -> None:
-    write_repo(rule_runner, ext_build=extension_build(target_triples='["x86_64-unknown-linux-gnux"]'))
+    write_repo(
+        rule_runner, ext_build=extension_build(target_triples='["x86_64-unknown-linux-gnux"]')
+    )
     with engine_error(Pyo3ExtensionError, contains="not a target triple that rustc"):
         build(rule_runner)
 
@@ -214,7 +231,9 @@ def test_accepts_dotted_module_name() -> None:
 def test_missing_cargo_toml(rule_runner: RuleRunner) -> None:
     write_repo(rule_runner)
     os.unlink(Path(rule_runner.build_root, "src/rust/demo/Cargo.toml"))
-    with engine_error(Pyo3ExtensionError, contains="has no `src/rust/demo/Cargo.toml` among its sources"):
+    with engine_error(
+        Pyo3ExtensionError, contains="has no `src/rust/demo/Cargo.toml` among its sources"
+    ):
         build(rule_runner)
 
 
@@ -304,19 +323,25 @@ def check_consumer(rule_runner: RuleRunner, constraints: str) -> CheckedPyo3Exte
 
 
 def test_consumer_under_another_interpreter_is_rejected(rule_runner: RuleRunner) -> None:
-    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]'))
+    write_repo(
+        rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.10,<3.12"]')
+    )
     # Consumers under either built interpreter are fine.
     for constraints in ("CPython>=3.10,<3.12", "CPython==3.11.*"):
         checked = check_consumer(rule_runner, constraints)
         assert [b.interpreter.version for b in checked.built[0].builds] == ["3.10", "3.11"]
     # A consumer pinned to 3.9 would find no module for it: refused, with the fix.
-    with engine_error(Pyo3InterpreterMismatchError, contains="is built for CPython 3.10, 3.11") as _:
+    with engine_error(
+        Pyo3InterpreterMismatchError, contains="is built for CPython 3.10, 3.11"
+    ) as _:
         check_consumer(rule_runner, "CPython==3.9.*")
 
 
 def test_mismatch_message_names_both_targets_and_the_fix(rule_runner: RuleRunner) -> None:
     write_repo(rule_runner)
-    with engine_error(Pyo3InterpreterMismatchError, contains="Give both compatible `interpreter_constraints`"):
+    with engine_error(
+        Pyo3InterpreterMismatchError, contains="Give both compatible `interpreter_constraints`"
+    ):
         check_consumer(rule_runner, "CPython==3.10.*")
 
 

@@ -70,15 +70,25 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     print(f"package :: (6 interpreters + abi3) took {time.monotonic() - started:.1f}s")
     dist = repo.root / "dist"
 
-    wheels = {w.name: WHEEL_RE.match(w.name) for w in dist.glob("*.whl") if not w.name.startswith("pp3greet")}
+    wheels = {
+        w.name: WHEEL_RE.match(w.name)
+        for w in dist.glob("*.whl")
+        if not w.name.startswith("pp3greet")
+    }
     assert all(wheels.values()), sorted(wheels)
 
     def arch(m: re.Match) -> str:
         return m.group("platforms").split(".")[0].split("_", 3)[-1]
 
-    built = sorted((m.group("name"), m.group("python"), m.group("abi"), arch(m)) for m in wheels.values() if m)
+    built = sorted(
+        (m.group("name"), m.group("python"), m.group("abi"), arch(m)) for m in wheels.values() if m
+    )
     assert built == sorted(
-        [("myext", f"cp{v.replace('.', '')}", f"cp{v.replace('.', '')}", a) for v in VERSIONS for a in ARCHES]
+        [
+            ("myext", f"cp{v.replace('.', '')}", f"cp{v.replace('.', '')}", a)
+            for v in VERSIONS
+            for a in ARCHES
+        ]
         + [("pp3sum", "cp38", "abi3", a) for a in ARCHES]
     ), built
 
@@ -88,8 +98,12 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
         wheel = dist / name
         meta = wheel_text(wheel, ".dist-info/WHEEL")
         assert "Root-Is-Purelib: false" in meta, meta
-        tags = sorted(line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Tag: "))
-        expected = sorted(f"{m.group('python')}-{m.group('abi')}-{p}" for p in m.group("platforms").split("."))
+        tags = sorted(
+            line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Tag: ")
+        )
+        expected = sorted(
+            f"{m.group('python')}-{m.group('abi')}-{p}" for p in m.group("platforms").split(".")
+        )
         assert tags == expected, (name, meta)
         assert m.group("platforms").startswith("manylinux_"), name
         assert "\nRequires-Python: >=3.8\n" in wheel_text(wheel, ".dist-info/METADATA")
@@ -97,11 +111,16 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
             modules = [n for n in zf.namelist() if n.endswith(".so")]
             # The module is an ELF shared library for the wheel's machine.
             elf = zf.read(modules[0])[:20]
-            assert elf[:4] == b"\x7fELF" and int.from_bytes(elf[18:20], "little") == ELF_MACHINES[arch(m)], name
+            assert (
+                elf[:4] == b"\x7fELF"
+                and int.from_bytes(elf[18:20], "little") == ELF_MACHINES[arch(m)]
+            ), name
         if m.group("abi") == "abi3":
             assert modules == ["pp3sum/_pp3sum.abi3.so"], modules
         else:
-            assert modules == [f"myext/_native.cpython-{m.group('python')[2:]}-{arch(m)}-linux-gnu.so"], modules
+            assert modules == [
+                f"myext/_native.cpython-{m.group('python')[2:]}-{arch(m)}-linux-gnu.so"
+            ], modules
 
     # auditwheel agrees with every manylinux tag, and twine accepts every wheel. The wheel backend runs
     # auditwheel 6.1.0 (the last for CPython 3.8); this is a later one, which also reads other

@@ -12,26 +12,14 @@ from dataclasses import dataclass
 from typing import DefaultDict
 
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
-from pants.engine.process import (
-    ProcessExecutionFailure,
-)
+from pants.engine.process import ProcessExecutionFailure
 from pants.engine.rules import Get, collect_rules, rule
-from pants.engine.target import (
-    AllTargets,
-    Target,
-    Targets,
-)
+from pants.engine.target import AllTargets, Target, Targets
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
-from pants_pyo3.crate.crate import (
-    Pyo3Crate,
-    Pyo3CrateRequest,
-)
+from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3ExtensionError, Pyo3InterpreterNotFoundError
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
@@ -53,9 +41,7 @@ class AllPyo3ExtensionTargets(Targets):
 
 @rule(desc="Find all `pyo3_extension` targets", level=LogLevel.DEBUG)
 async def find_all_pyo3_extensions(all_targets: AllTargets) -> AllPyo3ExtensionTargets:
-    return AllPyo3ExtensionTargets(
-        tgt for tgt in all_targets if tgt.has_field(Pyo3ModuleNameField)
-    )
+    return AllPyo3ExtensionTargets(tgt for tgt in all_targets if tgt.has_field(Pyo3ModuleNameField))
 
 
 def check_unique_module_names(targets: AllPyo3ExtensionTargets) -> None:
@@ -84,11 +70,15 @@ class Pyo3ExtensionBuildRequest:
     interpreter: Pyo3Interpreter
     triple: str
 
+
 @dataclass(frozen=True)
 class Pyo3ExtensionBuildsRequest:
     target: Target
 
-def extension_interpreter_constraints(tgt: Target, python_setup: PythonSetup) -> InterpreterConstraints:
+
+def extension_interpreter_constraints(
+    tgt: Target, python_setup: PythonSetup
+) -> InterpreterConstraints:
     return InterpreterConstraints(
         tgt[Pyo3InterpreterConstraintsField].value_or_global_default(python_setup)
     )
@@ -104,6 +94,7 @@ def version_tuple(version: str) -> tuple[int, int]:
     """`"3.11"` -> `(3, 11)`."""
     major, minor = version.split(".")
     return int(major), int(minor)
+
 
 def extension_triples(tgt: Target, toolchain: RustToolchain) -> tuple[str, ...]:
     """The Rust target triples an extension is built for (default: the host's)."""
@@ -164,7 +155,8 @@ def admitted_versions(
     tgt: Target, constraints: InterpreterConstraints, python_setup: PythonSetup
 ) -> tuple[str, ...]:
     """The CPython major.minor versions an extension's constraints admit: one build each (one in all
-    for abi3). Partitioned with `[python].interpreter_versions_universe`; an error if there are none."""
+    for abi3). Partitioned with `[python].interpreter_versions_universe`; an error if there are none.
+    """
     try:
         versions = constraints.partition_into_major_minor_versions(
             python_setup.interpreter_versions_universe
@@ -225,7 +217,9 @@ async def interpreter_for_version(
 ) -> Pyo3Interpreter:
     """The interpreter of one major.minor version that the constraints admit."""
     try:
-        return await Get(Pyo3Interpreter, Pyo3InterpreterRequest(narrow_to_version(constraints, version)))
+        return await Get(
+            Pyo3Interpreter, Pyo3InterpreterRequest(narrow_to_version(constraints, version))
+        )
     except ProcessExecutionFailure:
         major, minor = version_tuple(version)
         raise Pyo3InterpreterNotFoundError(

@@ -16,7 +16,6 @@ from textwrap import dedent
 from typing import Iterator
 
 import pytest
-
 from pants_pyo3.testutil import PantsResult, TempRepo, crate_files, stop_process
 
 # Put into the sandbox by the `build-support/remote-cache:scripts` dependency.
@@ -60,7 +59,16 @@ def remote_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, str(BUILDGRID_SCRIPT), "--port", str(port), "--venv", str(venv), "--config-dir", str(workdir)],
+            [
+                sys.executable,
+                str(BUILDGRID_SCRIPT),
+                "--port",
+                str(port),
+                "--venv",
+                str(venv),
+                "--config-dir",
+                str(workdir),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -85,7 +93,9 @@ def remote_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _counters(result: PantsResult) -> dict[str, int]:
     """The `[stats]` counters Pants logged at the end of the run."""
-    return {name: int(value) for name, value in re.findall(r"^\s+(\w+): (\d+)$", result.stderr, re.M)}
+    return {
+        name: int(value) for name, value in re.findall(r"^\s+(\w+): (\d+)$", result.stderr, re.M)
+    }
 
 
 def _build(repo: TempRepo, home: Path, address: str) -> tuple[PantsResult, dict[str, int]]:
@@ -107,7 +117,9 @@ def _cargo_ran(home: Path) -> bool:
     return (home / "named_caches" / "pants_pyo_cargo" / "src").exists()
 
 
-def test_second_checkout_gets_the_cargo_build_from_the_remote_cache(remote_cache: str, tmp_path: Path) -> None:
+def test_second_checkout_gets_the_cargo_build_from_the_remote_cache(
+    remote_cache: str, tmp_path: Path
+) -> None:
     first, second = (TempRepo(tmp_path / name, FILES) for name in ("first", "second"))
     first_home, second_home = tmp_path / "first-home", tmp_path / "second-home"
 
@@ -137,4 +149,7 @@ def test_second_checkout_gets_the_cargo_build_from_the_remote_cache(remote_cache
     counters = _counters(result)
     assert counters["remote_cache_requests_uncached"] >= 1, counters
     assert f"Completed: {CARGO_DESCRIPTION}" in result.stderr, result.stderr
-    assert "b + a" in (first_home / "named_caches/pants_pyo_cargo/src/src/rust/demo/src/lib.rs").read_text()
+    assert (
+        "b + a"
+        in (first_home / "named_caches/pants_pyo_cargo/src/src/rust/demo/src/lib.rs").read_text()
+    )

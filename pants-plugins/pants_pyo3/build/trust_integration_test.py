@@ -19,7 +19,6 @@ from textwrap import dedent
 from typing import Iterator
 
 import pytest
-
 from pants_pyo3.testutil import (
     PANTS_TOML,
     PantsResult,
@@ -146,14 +145,22 @@ STALE_FILES = {
 
 @pytest.fixture
 def stale_repo(tmp_path: Path) -> Iterator[TempRepo]:
-    repo = TempRepo(tmp_path, STALE_FILES, pants_toml=PANTS_TOML.replace("[pyo3]\n", '[pyo3]\nextra_env_vars = ["DEMO_FLAVOR"]\n'))
+    repo = TempRepo(
+        tmp_path,
+        STALE_FILES,
+        pants_toml=PANTS_TOML.replace("[pyo3]\n", '[pyo3]\nextra_env_vars = ["DEMO_FLAVOR"]\n'),
+    )
     yield repo
     repo.stop_pantsd()
 
 
-def build_and_describe(repo: TempRepo, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+def build_and_describe(
+    repo: TempRepo, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """Build the module (through export-codegen), and return (cargo runs, what the module says)."""
-    result = repo.pants(*args, "export-codegen", ADDRESS, extra_env=env, pantsd=True).assert_success()
+    result = repo.pants(
+        *args, "export-codegen", ADDRESS, extra_env=env, pantsd=True
+    ).assert_success()
     out = subprocess.run(
         [find_interpreter("3.11"), "-c", "import demo._native as m; print(m.describe())"],
         cwd=repo.root / "dist" / "codegen" / "src" / "python",
@@ -172,14 +179,25 @@ def test_never_stale(stale_repo: TempRepo) -> None:
     repo.write({"src/python/other/notes.txt": "still unrelated\n"})
     assert build_and_describe(repo) == (0, "plain base=1 extra=false debug=false")
     # An env var the build script declares with rerun-if-env-changed.
-    assert build_and_describe(repo, env={"DEMO_FLAVOR": "spicy"}) == (1, "spicy base=1 extra=false debug=false")
+    assert build_and_describe(repo, env={"DEMO_FLAVOR": "spicy"}) == (
+        1,
+        "spicy base=1 extra=false debug=false",
+    )
     # A path dependency's source.
     repo.write({"src/rust/helper/src/lib.rs": "pub fn base() -> i64 {\n    2\n}\n"})
     assert build_and_describe(repo) == (1, "plain base=2 extra=false debug=false")
     # A feature, then the profile.
-    repo.write({"src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native", features=["extra"])\n'})
+    repo.write(
+        {
+            "src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native", features=["extra"])\n'
+        }
+    )
     assert build_and_describe(repo) == (1, "plain base=2 extra=true debug=false")
-    repo.write({"src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native", features=["extra"], profile="dev")\n'})
+    repo.write(
+        {
+            "src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native", features=["extra"], profile="dev")\n'
+        }
+    )
     assert build_and_describe(repo) == (1, "plain base=2 extra=true debug=true")
 
 
@@ -207,7 +225,14 @@ def test_concurrent_builds_sharing_caches_agree_with_a_lone_build(tmp_path: Path
         return repo.pants_argv("package", "src/python/demo:dist")
 
     procs = [
-        subprocess.Popen(argv(r), cwd=r.root, env=r.pants_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            argv(r),
+            cwd=r.root,
+            env=r.pants_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for r in repos[:2]
     ]
     for proc in procs:
@@ -222,7 +247,9 @@ def test_concurrent_builds_sharing_caches_agree_with_a_lone_build(tmp_path: Path
 def test_killed_build_leaves_caches_usable(tmp_path: Path) -> None:
     # A profile of its own makes cargo rebuild pyo3 and friends, so there is time to kill it mid-build.
     files = dict(DEMO_FILES)
-    files["src/rust/demo/Cargo.toml"] += f'\n[profile.interrupted{os.getpid()}x{int(time.time())}]\ninherits = "release"\n'
+    files[
+        "src/rust/demo/Cargo.toml"
+    ] += f'\n[profile.interrupted{os.getpid()}x{int(time.time())}]\ninherits = "release"\n'
     profile = re.search(r"\[profile\.(\w+)\]", files["src/rust/demo/Cargo.toml"]).group(1)  # type: ignore[union-attr]
     files["src/python/demo/BUILD"] = files["src/python/demo/BUILD"].replace(
         'module_name="demo._native")', f'module_name="demo._native", profile="{profile}")'
@@ -266,11 +293,15 @@ def test_forty_crates_plan_and_build_with_bounded_memory(tmp_path: Path) -> None
     count = 40
     files: dict[str, str] = {}
     for i in range(count):
-        files.update(crate_files(f"src/rust/c{i}", package=f"c{i}", body=f"fn value() -> i64 {{\n    {i}\n}}"))
-        files[f"src/python/p{i}/__init__.py"] = f"from p{i}._native import value\n"
-        files[f"src/python/p{i}/BUILD"] = (
-            f'python_sources()\npyo3_extension(name="native", crate="src/rust/c{i}", module_name="p{i}._native")\n'
+        files.update(
+            crate_files(
+                f"src/rust/c{i}", package=f"c{i}", body=f"fn value() -> i64 {{\n    {i}\n}}"
+            )
         )
+        files[f"src/python/p{i}/__init__.py"] = f"from p{i}._native import value\n"
+        files[
+            f"src/python/p{i}/BUILD"
+        ] = f'python_sources()\npyo3_extension(name="native", crate="src/rust/c{i}", module_name="p{i}._native")\n'
     files["src/python/all/__init__.py"] = "".join(f"import p{i}\n" for i in range(count))
     files["src/python/all/BUILD"] = dedent(
         """\
@@ -285,7 +316,9 @@ def test_forty_crates_plan_and_build_with_bounded_memory(tmp_path: Path) -> None
     repo = TempRepo(tmp_path, files)
     result = repo.pants("package", "src/python/all:bin").assert_success()
     assert sum(cargo_runs(result, f"src/python/p{i}:native") for i in range(count)) == count
-    out = subprocess.run([str(repo.root / "dist" / "src.python.all" / "bin.pex")], capture_output=True, text=True)
+    out = subprocess.run(
+        [str(repo.root / "dist" / "src.python.all" / "bin.pex")], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) == sum(range(count))
     # Builds are serialised on the shared cargo cache, so memory does not grow with the crate count.

@@ -13,11 +13,7 @@ from dataclasses import dataclass
 from pants.core.target_types import FileSourceField
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
-from pants.engine.fs import (
-    DigestContents,
-    DigestSubset,
-    PathGlobs,
-)
+from pants.engine.fs import DigestContents, DigestSubset, PathGlobs
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import (
     SourcesField,
@@ -29,7 +25,6 @@ from pants.engine.target import (
 )
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.crate.manifest import CargoManifest, parse_cargo_manifest
 from pants_pyo3.errors import CargoManifestError, Pyo3ExtensionError
 from pants_pyo3.target_types import (
@@ -57,7 +52,9 @@ async def crate_target(tgt: Target) -> Target:
     )
     crate = await Get(
         WrappedTarget,
-        WrappedTargetRequest(addresses[0], description_of_origin=f"the `{field.alias}` field of {tgt.address}"),
+        WrappedTargetRequest(
+            addresses[0], description_of_origin=f"the `{field.alias}` field of {tgt.address}"
+        ),
     )
     if not crate.target.has_field(CargoCrateSourcesField):
         raise Pyo3ExtensionError(
@@ -123,7 +120,9 @@ async def crate_sources(request: CrateSourcesRequest) -> CrateSources:
             for_sources_types=(CargoCrateSourcesField, FileSourceField),
         ),
     )
-    crate_dirs = tuple(t.address.spec_path for t in closure.closure if t.has_field(CargoCrateSourcesField))
+    crate_dirs = tuple(
+        t.address.spec_path for t in closure.closure if t.has_field(CargoCrateSourcesField)
+    )
     return CrateSources(sources, crate_dirs)
 
 
@@ -154,7 +153,10 @@ async def read_pyo3_crate(request: Pyo3CrateRequest) -> Pyo3Crate:
         ),
     )
     return Pyo3Crate(
-        crate, files.sources, files.crate_dirs, _read_manifest(request.target, crate, manifest_contents)
+        crate,
+        files.sources,
+        files.crate_dirs,
+        _read_manifest(request.target, crate, manifest_contents),
     )
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import toml
-
 from pants_pyo3.errors import CargoManifestError
 
 logger = logging.getLogger(__name__)
@@ -29,7 +28,9 @@ class CargoManifest:
     abi3_floor: tuple[int, int] | None
 
 
-def _pyo3_features(manifest: Mapping[str, Any], enabled: Iterable[str], default_features: bool) -> set[str]:
+def _pyo3_features(
+    manifest: Mapping[str, Any], enabled: Iterable[str], default_features: bool
+) -> set[str]:
     """The pyo3 features a build enables: pyo3's own list plus those reached from crate features."""
     deps = manifest.get("dependencies", {})
     pyo3 = deps.get("pyo3", {})

@@ -6,7 +6,6 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
-
 from pants_pyo3.crate.manifest import parse_cargo_manifest
 from pants_pyo3.errors import CargoManifestError
 
@@ -45,11 +44,31 @@ def test_reads_package_and_lib() -> None:
 @pytest.mark.parametrize(
     "pyo3, kwargs, floor",
     [
-        pytest.param('{ version = "0.29", features = ["abi3-py38"] }', {}, (3, 8), id="pyo3-dependency-feature"),
+        pytest.param(
+            '{ version = "0.29", features = ["abi3-py38"] }',
+            {},
+            (3, 8),
+            id="pyo3-dependency-feature",
+        ),
         pytest.param('"0.29"', {}, (3, 9), id="through-default-features"),
-        pytest.param('"0.29"', {"default_features": False, "features": ["stable"]}, (3, 9), id="requested-feature"),
-        pytest.param('"0.29"', {"default_features": False, "features": ["other"]}, None, id="unrelated-feature"),
-        pytest.param('{ version = "0.29", features = ["abi3-py310", "abi3-py38"] }', {"default_features": False}, (3, 8), id="lowest-wins"),
+        pytest.param(
+            '"0.29"',
+            {"default_features": False, "features": ["stable"]},
+            (3, 9),
+            id="requested-feature",
+        ),
+        pytest.param(
+            '"0.29"',
+            {"default_features": False, "features": ["other"]},
+            None,
+            id="unrelated-feature",
+        ),
+        pytest.param(
+            '{ version = "0.29", features = ["abi3-py310", "abi3-py38"] }',
+            {"default_features": False},
+            (3, 8),
+            id="lowest-wins",
+        ),
     ],
 )
 def test_detects_abi3_floor(pyo3: str, kwargs: dict, floor: tuple[int, int] | None) -> None:
@@ -60,7 +79,9 @@ def test_detects_abi3_floor(pyo3: str, kwargs: dict, floor: tuple[int, int] | No
     "content, message",
     [
         pytest.param("[package\n", "is not valid TOML", id="unparsable"),
-        pytest.param("[workspace]\nmembers = []\n", "has no `[package]` table", id="workspace-root"),
+        pytest.param(
+            "[workspace]\nmembers = []\n", "has no `[package]` table", id="workspace-root"
+        ),
         pytest.param('[package]\nname = "x"\n', 'Add `crate-type = ["cdylib"]`', id="no-cdylib"),
     ],
 )

@@ -25,7 +25,6 @@ from pants.option.errors import OptionsError
 from pants.option.global_options import GlobalOptions
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.build.cargo import NAMED_CACHE
 from pants_pyo3.build.cross import cross_toolchain_probe
 from pants_pyo3.build.plan import (
@@ -65,7 +64,9 @@ from pants_pyo3.wheel.tool_pex import AUDITWHEEL_REQUIREMENTS
 logger = logging.getLogger(__name__)
 
 # What the wheel build fetches to judge manylinux compliance.
-AUDITWHEEL_VERSION = next(r.split("==")[1] for r in AUDITWHEEL_REQUIREMENTS if r.startswith("auditwheel=="))
+AUDITWHEEL_VERSION = next(
+    r.split("==")[1] for r in AUDITWHEEL_REQUIREMENTS if r.startswith("auditwheel==")
+)
 
 
 class Pyo3DoctorSubsystem(GoalSubsystem):
@@ -145,7 +146,9 @@ async def check_rust_toolchain() -> RustToolchainCheck:
     except RustToolchainNotFoundError as e:
         # The toolchain rule names the missing binary and how to install it.
         message = str(e)
-        missing = next((n for n in ("cargo", "rustc", "cc") if f"`{n}`" in message), "cargo/rustc/cc")
+        missing = next(
+            (n for n in ("cargo", "rustc", "cc") if f"`{n}`" in message), "cargo/rustc/cc"
+        )
         return RustToolchainCheck(
             DoctorSection(
                 title,
@@ -167,7 +170,9 @@ async def check_rust_toolchain() -> RustToolchainCheck:
     )
     lines = []
     if cargo_version.exit_code == 0:
-        lines.append(DoctorLine(True, f"{_first_line(cargo_version.stdout.decode())}: {toolchain.cargo}"))
+        lines.append(
+            DoctorLine(True, f"{_first_line(cargo_version.stdout.decode())}: {toolchain.cargo}")
+        )
     else:
         lines.append(
             DoctorLine(
@@ -259,16 +264,24 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
     try:
         configured = cross.toolchains().get(triple)
     except CrossToolchainError as e:
-        line = DoctorLine(False, f"target {triple}: `[{cross.options_scope}].toolchains` is invalid", _error_text(e))
+        line = DoctorLine(
+            False,
+            f"target {triple}: `[{cross.options_scope}].toolchains` is invalid",
+            _error_text(e),
+        )
         return DoctorSection("", (line,))
     if configured is None:
         try:
             toolchain = await Get(RustToolchain)
         except RustToolchainNotFoundError:
-            return DoctorSection("", (DoctorLine(False, f"target {triple}: not checked without a Rust toolchain"),))
+            return DoctorSection(
+                "", (DoctorLine(False, f"target {triple}: not checked without a Rust toolchain"),)
+            )
         problem = triple_problem(tgt, triple, toolchain, cross)
         if problem is not None:
-            text = f"target {triple}: no standard library and no `[{cross.options_scope}]` toolchain"
+            text = (
+                f"target {triple}: no standard library and no `[{cross.options_scope}]` toolchain"
+            )
             return DoctorSection("", (DoctorLine(False, text, _error_text(problem)),))
         where = (
             f"host toolchain, sysroot {toolchain.sysroot}"
@@ -280,13 +293,17 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
 
     # A `[pyo3-cross]` toolchain: what is missing on disk, then (if its rustc runs) whether that rustc
     # has the triple's standard library, with the probe the build keys its cache on.
-    source = f"`[{cross.options_scope}]` toolchain: rustc {configured.rustc}, linker {configured.linker}"
+    source = (
+        f"`[{cross.options_scope}]` toolchain: rustc {configured.rustc}, linker {configured.linker}"
+    )
     problems = toolchain_problems(configured)
     if problems:
         return DoctorSection(
             "",
             tuple(
-                DoctorLine(False, f"target {triple}: {source}: {problem}", _cross_fix(cross, triple))
+                DoctorLine(
+                    False, f"target {triple}: {source}: {problem}", _cross_fix(cross, triple)
+                )
                 for problem in problems
             ),
         )
@@ -332,7 +349,9 @@ def _cross_fix(cross: Pyo3CrossSubsystem, triple: str) -> str:
         if triple == "aarch64-unknown-linux-gnu"
         else "Fix"
     )
-    return f"{setup} the `{triple}` entry of `[{cross.options_scope}].toolchains`; see docs/cross.md."
+    return (
+        f"{setup} the `{triple}` entry of `[{cross.options_scope}].toolchains`; see docs/cross.md."
+    )
 
 
 @dataclass(frozen=True)
@@ -400,7 +419,9 @@ async def check_extension(
         admitted = admitted_versions(tgt, constraints, python_setup)
     except Pyo3ExtensionError as e:
         admitted = ()
-        lines.append(DoctorLine(False, f"interpreters for {constraints}: none admitted", _error_text(e)))
+        lines.append(
+            DoctorLine(False, f"interpreters for {constraints}: none admitted", _error_text(e))
+        )
     else:
         lines.append(
             DoctorLine(
@@ -435,7 +456,9 @@ async def check_extension(
         try:
             interpreter = await interpreter_for_version(tgt, constraints, version)
         except Pyo3InterpreterNotFoundError as e:
-            lines.append(DoctorLine(False, f"CPython {version}: no interpreter found", _error_text(e)))
+            lines.append(
+                DoctorLine(False, f"CPython {version}: no interpreter found", _error_text(e))
+            )
             continue
         probe = await Get(InterpreterProbe, InterpreterProbeRequest(interpreter))
         lines.append(
@@ -452,7 +475,9 @@ async def check_extension(
             triples = extension_triples(tgt, await Get(RustToolchain))
         except RustToolchainNotFoundError:
             triples = ()
-            lines.append(DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain"))
+            lines.append(
+                DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain")
+            )
     triple_sections = await MultiGet(
         Get(DoctorSection, TripleCheckRequest(tgt, triple, () if abi3_floor else versions))
         for triple in triples
@@ -491,19 +516,23 @@ def wheel_lines(pyo3: Pyo3Subsystem, host_glibc: str | None) -> tuple[DoctorLine
         "build requirement; nothing to install)"
     )
     if policy == "off":
-        return (DoctorLine(True, f"`{scope} = \"off\"`: plain `linux_<arch>` wheel tags (PyPI refuses them)"),)
+        return (
+            DoctorLine(
+                True, f'`{scope} = "off"`: plain `linux_<arch>` wheel tags (PyPI refuses them)'
+            ),
+        )
     if policy == "auto":
         return (
             DoctorLine(
                 True,
-                f"`{scope} = \"auto\"`: each wheel gets the most compatible manylinux tag its modules "
+                f'`{scope} = "auto"`: each wheel gets the most compatible manylinux tag its modules '
                 f"comply with, by {auditwheel}",
             ),
         )
     lines = [
         DoctorLine(
             True,
-            f"`{scope} = \"{policy}\"`: each wheel must comply with {policy}, checked by {auditwheel}; "
+            f'`{scope} = "{policy}"`: each wheel must comply with {policy}, checked by {auditwheel}; '
             "a module that needs newer glibc symbols fails the build",
         )
     ]
@@ -631,7 +660,9 @@ async def pyo3_doctor(
         )
         return Pyo3DoctorGoal(exit_code=1)
     console.print_stdout(
-        console.green(f"✓ {len(extensions)} `{Pyo3ExtensionTarget.alias}` target(s): every build can work.")
+        console.green(
+            f"✓ {len(extensions)} `{Pyo3ExtensionTarget.alias}` target(s): every build can work."
+        )
     )
     return Pyo3DoctorGoal(exit_code=0)
 

@@ -10,7 +10,6 @@ from textwrap import dedent
 
 import pytest
 from pants.testutil.rule_runner import GoalRuleResult, RuleRunner
-
 from pants_pyo3.goals.doctor import Pyo3DoctorGoal, cache_line
 from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
@@ -44,7 +43,9 @@ def write_repo(rule_runner: RuleRunner, extension_kwargs: str, **crate_kwargs: s
     )
 
 
-def run_doctor(rule_runner: RuleRunner, *args: str, named_caches_dir: str | None = None) -> GoalRuleResult:
+def run_doctor(
+    rule_runner: RuleRunner, *args: str, named_caches_dir: str | None = None
+) -> GoalRuleResult:
     named_caches = named_caches_dir or f"{os.environ['HOME']}/.cache/pants/named_caches"
     return rule_runner.run_goal_rule(
         Pyo3DoctorGoal,
@@ -61,7 +62,11 @@ def assert_lines(out: str, *expected: str) -> None:
 
 
 def doctor(
-    rule_runner: RuleRunner, extension_kwargs: str, *args: str, exit_code: int = 0, **crate_kwargs: str
+    rule_runner: RuleRunner,
+    extension_kwargs: str,
+    *args: str,
+    exit_code: int = 0,
+    **crate_kwargs: str,
 ) -> GoalRuleResult:
     """Check `src/python/demo:native`, built with `extension_kwargs`, and expect `exit_code`."""
     write_repo(rule_runner, extension_kwargs, **crate_kwargs)
@@ -99,12 +104,14 @@ def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRu
 
 def test_abi3_floor_against_the_admitted_versions(rule_runner: RuleRunner) -> None:
     abi3 = {"pyo3_features": '["extension-module", "abi3-py310"]'}
-    result = doctor(rule_runner, ', interpreter_constraints=["CPython>=3.9,<3.12"]', exit_code=1, **abi3)
+    result = doctor(
+        rule_runner, ', interpreter_constraints=["CPython>=3.9,<3.12"]', exit_code=1, **abi3
+    )
     assert_lines(
         result.stdout,
         "✓ crate src/rust/demo:demo: demo 0.1.0, cdylib _native, abi3 for CPython >= 3.10",
         "✗ abi3 floor CPython 3.10 is above admitted 3.9",
-        'fix: The `pyo3_extension` target src/python/demo:native enables pyo3\'s abi3 feature for CPython >= 3.10',
+        "fix: The `pyo3_extension` target src/python/demo:native enables pyo3's abi3 feature for CPython >= 3.10",
         'Raise the constraints to `["CPython>=3.10"]`',
     )
     assert "1 problem(s)" in result.stderr, result.stderr
@@ -167,7 +174,10 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
     assert "6 problem(s)" in result.stderr, result.stderr
 
 
-@pytest.mark.skipif(not CROSS_DESCRIPTOR.is_file(), reason="no aarch64 toolchain (build-support/cross/setup-aarch64.sh)")
+@pytest.mark.skipif(
+    not CROSS_DESCRIPTOR.is_file(),
+    reason="no aarch64 toolchain (build-support/cross/setup-aarch64.sh)",
+)
 def test_configured_cross_toolchain(rule_runner: RuleRunner) -> None:
     toolchain = json.loads(CROSS_DESCRIPTOR.read_text())
     result = doctor(

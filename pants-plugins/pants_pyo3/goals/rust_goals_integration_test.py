@@ -16,7 +16,6 @@ from textwrap import dedent
 from typing import Iterator
 
 import pytest
-
 from pants_pyo3.testutil import TempRepo, crate_files, find_interpreter
 
 CRATE = "src/rust/tailored"
@@ -89,7 +88,9 @@ def _files() -> dict[str, str]:
     # A crate whose module is top-level: its extension can only go next to it.
     toplevel = {
         path: content
-        for path, content in crate_files("src/rust/toplevel", package="toplevel", lib_name="toplevel", pymodule="toplevel").items()
+        for path, content in crate_files(
+            "src/rust/toplevel", package="toplevel", lib_name="toplevel", pymodule="toplevel"
+        ).items()
         if not path.endswith("BUILD")
     }
     # A crate already named by a `pyo3_extension`: tailor adds only its `cargo_crate`.
@@ -119,7 +120,7 @@ def _files() -> dict[str, str]:
         ),
         "src/python/named/__init__.py": "",
         "src/python/named/BUILD": (
-            'python_sources()\n'
+            "python_sources()\n"
             'pyo3_extension(name="ext", crate="src/rust/named", module_name="named._native")\n'
         ),
     }
@@ -161,7 +162,10 @@ def test_tailor_adds_the_targets_and_the_package_builds(repo: TempRepo, tmp_path
     # The tailored targets build: the wheel holds the module, and it imports. A `dev` build shares
     # its compiled dependencies with `cargo test` and clippy below, which keeps this file fast.
     (repo.root / "src/python/tailored/BUILD").write_text(
-        package_build.replace('    module_name="tailored._native",\n', '    module_name="tailored._native",\n    profile="dev",\n')
+        package_build.replace(
+            '    module_name="tailored._native",\n',
+            '    module_name="tailored._native",\n    profile="dev",\n',
+        )
     )
     repo.pants("package", "src/python/tailored:dist", pantsd=True).assert_success()
     (wheel,) = (repo.root / "dist").glob("tailored-0.1.0-*.whl")
@@ -188,7 +192,9 @@ def test_cargo_test_runs_as_a_pants_test(repo: TempRepo) -> None:
     assert "test sums_from_an_integration_test ... ok" in result.stderr
     # Nothing changed: Pants answers from its cache, cargo doesn't run.
     result = repo.pants("test", f"{CRATE}:", pantsd=True).assert_success()
-    assert f"✓ {CRATE}:tailored succeeded" in result.stderr and "(memoized)" in result.stderr, result.stderr
+    assert (
+        f"✓ {CRATE}:tailored succeeded" in result.stderr and "(memoized)" in result.stderr
+    ), result.stderr
 
     # A failing Rust test fails the target and shows cargo's output.
     failing = GOOD_LIB_RS.replace("Some(5)", "Some(6)")
@@ -222,7 +228,10 @@ def test_lint_runs_clippy_and_rustfmt_and_fmt_fixes(repo: TempRepo) -> None:
 
         repo.pants("fmt", f"{CRATE}:", pantsd=True).assert_success()
         formatted = (repo.root / LIB_RS).read_text()
-        assert "fn add_checked(a: i64, b: i64) -> Option<i64> {\n    return a.checked_add(b);\n}" in formatted
+        assert (
+            "fn add_checked(a: i64, b: i64) -> Option<i64> {\n    return a.checked_add(b);\n}"
+            in formatted
+        )
     finally:
         repo.write({LIB_RS: GOOD_LIB_RS})
 

@@ -25,7 +25,6 @@ from pants.engine.target import AllUnexpandedTargets
 from pants.engine.unions import UnionRule
 from pants.source.source_root import AllSourceRoots
 from pants.util.logging import LogLevel
-
 from pants_pyo3.target_types import (
     CargoCrateSourcesField,
     CargoCrateTarget,
@@ -179,7 +178,11 @@ async def find_putative_pyo3_targets(
         if crate_dir in named_crates:
             continue
         lib_rs = next(
-            (fc.content.decode(errors="replace") for fc in contents if fc.path == os.path.join(crate_dir, "src/lib.rs")),
+            (
+                fc.content.decode(errors="replace")
+                for fc in contents
+                if fc.path == os.path.join(crate_dir, "src/lib.rs")
+            ),
             None,
         )
         module = derive_module_name(

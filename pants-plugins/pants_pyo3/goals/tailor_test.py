@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pants_pyo3.goals.tailor import (
     ModuleName,
     derive_module_name,
@@ -13,7 +12,11 @@ from pants_pyo3.goals.tailor import (
     pymodule_name,
 )
 
-CDYLIB = {"package": {"name": "my-ext"}, "lib": {"crate-type": ["cdylib"]}, "dependencies": {"pyo3": "0.29"}}
+CDYLIB = {
+    "package": {"name": "my-ext"},
+    "lib": {"crate-type": ["cdylib"]},
+    "dependencies": {"pyo3": "0.29"},
+}
 
 
 @pytest.mark.parametrize(
@@ -35,8 +38,12 @@ def test_is_pyo3_cdylib(manifest: dict, expected: bool) -> None:
         pytest.param("#[pymodule]\nfn _native(m: &Bound<'_, PyModule>) {}", "_native", id="fn"),
         pytest.param("#[pymodule]\npub fn fast(m: &Bound<'_, PyModule>) {}", "fast", id="pub-fn"),
         pytest.param("#[pymodule]\nmod declarative {}", "declarative", id="mod"),
-        pytest.param('#[pymodule]\n#[pyo3(name = "_core")]\nfn core(m) {}', "_core", id="renamed-after"),
-        pytest.param('#[pyo3(name = "_core")]\n#[pymodule]\nfn core(m) {}', "_core", id="renamed-before"),
+        pytest.param(
+            '#[pymodule]\n#[pyo3(name = "_core")]\nfn core(m) {}', "_core", id="renamed-after"
+        ),
+        pytest.param(
+            '#[pyo3(name = "_core")]\n#[pymodule]\nfn core(m) {}', "_core", id="renamed-before"
+        ),
         pytest.param("fn helper() {}", None, id="none"),
     ],
 )
@@ -51,16 +58,25 @@ def test_module_name_prefers_maturin_then_lib_then_pymodule_then_package() -> No
     assert derive_module_name(named_lib, pyproject, lib_rs) == ModuleName(
         "pkg._native", "`[tool.maturin] module-name` in pyproject.toml"
     )
-    assert derive_module_name(named_lib, None, lib_rs) == ModuleName("_lib", "`[lib] name` in Cargo.toml")
+    assert derive_module_name(named_lib, None, lib_rs) == ModuleName(
+        "_lib", "`[lib] name` in Cargo.toml"
+    )
     assert derive_module_name(CDYLIB, {"tool": {}}, lib_rs) == ModuleName(
         "_speedups", "the `#[pymodule]` in src/lib.rs"
     )
-    assert derive_module_name(CDYLIB, None, None) == ModuleName("my_ext", "`[package] name` in Cargo.toml")
+    assert derive_module_name(CDYLIB, None, None) == ModuleName(
+        "my_ext", "`[package] name` in Cargo.toml"
+    )
 
 
 @pytest.mark.parametrize(
     "module, name",
-    [("myext._native", "native"), ("a.b.fast", "fast"), ("toplevel", "toplevel"), ("pkg.__", "native")],
+    [
+        ("myext._native", "native"),
+        ("a.b.fast", "fast"),
+        ("toplevel", "toplevel"),
+        ("pkg.__", "native"),
+    ],
 )
 def test_extension_target_name(module: str, name: str) -> None:
     assert extension_target_name(module) == name

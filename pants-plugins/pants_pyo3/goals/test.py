@@ -17,7 +17,6 @@ from pants.option.option_types import ArgsListOption, SkipOption
 from pants.option.subsystem import Subsystem
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text
-
 from pants_pyo3.build.cargo_command import CargoCommandRequest
 from pants_pyo3.target_types import CargoCrateSourcesField, CargoCrateTarget
 
@@ -89,7 +88,9 @@ async def run_cargo_test(
             description=f"Run cargo test for {field_set.address}",
             # Like every Pants test runner: a passing result is cached, a failure is rerun.
             cache_scope=(
-                ProcessCacheScope.PER_SESSION if test_subsystem.force else ProcessCacheScope.SUCCESSFUL
+                ProcessCacheScope.PER_SESSION
+                if test_subsystem.force
+                else ProcessCacheScope.SUCCESSFUL
             ),
         ),
     )

@@ -28,7 +28,6 @@ from textwrap import dedent
 from typing import Iterator
 
 import pytest
-
 from pants_pyo3.testutil import (
     PANTS_TOML,
     PantsResult,
@@ -118,7 +117,9 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float
                 return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.3)
-    raise AssertionError(f"pypiserver did not answer on {url} within {timeout} s:\n{log.read_text()}")
+    raise AssertionError(
+        f"pypiserver did not answer on {url} within {timeout} s:\n{log.read_text()}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +206,9 @@ def _files_containing(root: Path, needle: str) -> list[Path]:
     found = []
     for path in root.rglob("*"):
         if path.is_file() and path.stat().st_size:
-            with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as contents:
+            with path.open("rb") as f, mmap.mmap(
+                f.fileno(), 0, access=mmap.ACCESS_READ
+            ) as contents:
                 if contents.find(data) != -1:
                     found.append(path)
     return found
@@ -216,7 +219,11 @@ def assert_no_leak(repo: TempRepo, result: PantsResult, *secrets_: str) -> None:
     for secret in secrets_:
         printed = [
             name
-            for name, text in [("stdout", result.stdout), ("stderr", result.stderr), ("output", output(result))]
+            for name, text in [
+                ("stdout", result.stdout),
+                ("stderr", result.stderr),
+                ("output", output(result)),
+            ]
             if secret in text
         ]
         assert not printed, "A password was printed by Pants."
@@ -251,7 +258,9 @@ def test_publish_uploads_every_package(
     assert "'TWINE_PASSWORD': '<redacted>'" in output(published)
     # Nor is it part of anything Pants cached: the upload runs as an (uncached) interactive process.
     store = Path(os.environ["HOME"], ".cache", "pants", "lmdb_store")
-    assert not _files_containing(store, index.password), "A password was written to Pants' local store."
+    assert not _files_containing(
+        store, index.password
+    ), "A password was written to Pants' local store."
 
 
 def test_install_from_index(
@@ -263,7 +272,17 @@ def test_install_from_index(
     from_index = ("--no-cache-dir", f"--index-url={index.simple_url}")
     download = tmp_path / "download"
     subprocess.run(
-        [str(python), "-m", "pip", "download", "--quiet", "--no-deps", *from_index, f"--dest={download}", "adder"],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            *from_index,
+            f"--dest={download}",
+            "adder",
+        ],
         check=True,
         env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
     )
@@ -284,7 +303,9 @@ def test_republish_is_rejected(
     repo: TempRepo, index: Index, packaged: dict[str, str], published: PantsResult
 ) -> None:
     published.assert_success()
-    result = repo.pants("publish", "src/python/adder:dist", extra_env=index.credentials()).assert_failure()
+    result = repo.pants(
+        "publish", "src/python/adder:dist", extra_env=index.credentials()
+    ).assert_failure()
     assert "400 Bad Request" in output(result)
     # What pypiserver answered, shown because twine runs with `--verbose`.
     assert "adder-0.1.0-cp311-cp311-linux_x86_64.whl&#039; already exists" in output(result)
@@ -300,7 +321,9 @@ def test_republish_with_skip_existing(
     result = repo.pants(
         "publish", "--twine-args=--skip-existing", "::", extra_env=index.credentials()
     ).assert_success()
-    skipped = "Skipping adder-0.1.0-cp311-cp311-linux_x86_64.whl because it appears to already exist"
+    skipped = (
+        "Skipping adder-0.1.0-cp311-cp311-linux_x86_64.whl because it appears to already exist"
+    )
     assert skipped in output(result)
     for name in EXPECTED_PACKAGES:
         assert f"{name} published to @local." in output(result)

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 from pants.engine.process import InteractiveProcess
-
 from pants_pyo3 import register
 from pants_pyo3.publish.redaction import REDACTED, redact_secrets
 
@@ -29,7 +28,9 @@ def _execute_message(env: dict[str, str]) -> str:
     ],
 )
 def test_redacts_password_in_process_repr(password: str) -> None:
-    message = _execute_message({"TWINE_USERNAME": "__token__", "TWINE_PASSWORD": password, "LANG": "C"})
+    message = _execute_message(
+        {"TWINE_USERNAME": "__token__", "TWINE_PASSWORD": password, "LANG": "C"}
+    )
     assert repr(password) in message  # The leak this module exists for.
     redacted = redact_secrets(message)
     assert repr(password) not in redacted
@@ -42,7 +43,9 @@ def test_redacts_password_in_process_repr(password: str) -> None:
 
 
 def test_redacts_other_secret_names() -> None:
-    message = _execute_message({"TWINE_PASSWORD_LOCAL": "a", "CI_TOKEN": "b", "MY_SECRET": "c", "HOME": "/h"})
+    message = _execute_message(
+        {"TWINE_PASSWORD_LOCAL": "a", "CI_TOKEN": "b", "MY_SECRET": "c", "HOME": "/h"}
+    )
     assert redact_secrets(message).count(REDACTED) == 3
     assert "'HOME': '/h'" in redact_secrets(message)
 

@@ -8,29 +8,17 @@ from __future__ import annotations
 import logging
 
 from pants.core.target_types import ResourceSourceField
-from pants.engine.fs import (
-    Digest,
-    MergeDigests,
-    Snapshot,
-)
+from pants.engine.fs import Digest, MergeDigests, Snapshot
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import (
-    GeneratedSources,
-    GenerateSourcesRequest,
-)
+from pants.engine.target import GeneratedSources, GenerateSourcesRequest
 from pants.engine.unions import UnionRule
-
-from pants_pyo3.build.extension import (
-    BuiltPyo3Extension,
-)
+from pants_pyo3.build.extension import BuiltPyo3Extension
 from pants_pyo3.build.plan import (
     Pyo3ExtensionBuildPlan,
     Pyo3ExtensionBuildRequest,
     Pyo3ExtensionBuildsRequest,
 )
-from pants_pyo3.target_types import (
-    Pyo3ExtensionSourcesField,
-)
+from pants_pyo3.target_types import Pyo3ExtensionSourcesField
 from pants_pyo3.toolchain.rust import RustToolchain
 
 logger = logging.getLogger(__name__)
@@ -50,7 +38,9 @@ async def generate_python_from_pyo3(
     # those: tests, pex files and the package tree of a wheel don't wait for the cross builds.
     plan = await Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(request.protocol_target))
     host_builds = await MultiGet(
-        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r) for r in plan.requests if r.triple == toolchain.host
+        Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, r)
+        for r in plan.requests
+        if r.triple == toolchain.host
     )
     digest = await Get(Digest, MergeDigests(b.digest for b in host_builds))
     return GeneratedSources(await Get(Snapshot, Digest, digest))

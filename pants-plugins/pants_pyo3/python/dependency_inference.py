@@ -18,13 +18,8 @@ from pants.engine.target import (
 )
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
-
-from pants_pyo3.crate.crate import (
-    crate_target,
-)
-from pants_pyo3.target_types import (
-    Pyo3CrateField,
-)
+from pants_pyo3.crate.crate import crate_target
+from pants_pyo3.target_types import Pyo3CrateField
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +35,12 @@ class InferPyo3CrateDependencyRequest(InferDependenciesRequest):
     infer_from = Pyo3CrateDependencyFieldSet
 
 
-@rule(desc="Add the `crate` of `pyo3_extension` targets to their dependencies", level=LogLevel.DEBUG)
-async def infer_pyo3_crate_dependency(request: InferPyo3CrateDependencyRequest) -> InferredDependencies:
+@rule(
+    desc="Add the `crate` of `pyo3_extension` targets to their dependencies", level=LogLevel.DEBUG
+)
+async def infer_pyo3_crate_dependency(
+    request: InferPyo3CrateDependencyRequest,
+) -> InferredDependencies:
     wrapped = await Get(
         WrappedTarget,
         WrappedTargetRequest(request.field_set.address, description_of_origin="<infallible>"),

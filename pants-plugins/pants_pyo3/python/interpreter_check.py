@@ -10,24 +10,16 @@ import logging
 from dataclasses import dataclass
 from typing import Iterable
 
-from pants.backend.python.goals.pytest_runner import (
-    PytestPluginSetup,
-    PytestPluginSetupRequest,
-)
+from pants.backend.python.goals.pytest_runner import PytestPluginSetup, PytestPluginSetupRequest
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
-from pants.engine.fs import (
-    EMPTY_DIGEST,
-)
+from pants.engine.fs import EMPTY_DIGEST
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target, TransitiveTargets, TransitiveTargetsRequest
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.build.extension import BuiltPyo3Extensions
 from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest
 from pants_pyo3.errors import Pyo3InterpreterMismatchError
@@ -69,7 +61,9 @@ def _can_import(python: Pyo3Interpreter, ext: BuiltPyo3Extensions) -> bool:
 
 @rule(desc="Check the interpreter of a consumer of PyO3 extensions", level=LogLevel.DEBUG)
 async def check_consumer_interpreter(request: Pyo3ConsumerCheckRequest) -> CheckedPyo3Extensions:
-    consumer_python = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(request.interpreter_constraints))
+    consumer_python = await Get(
+        Pyo3Interpreter, Pyo3InterpreterRequest(request.interpreter_constraints)
+    )
     built = await MultiGet(
         Get(BuiltPyo3Extensions, Pyo3ExtensionBuildsRequest(t)) for t in request.extensions
     )

@@ -21,14 +21,8 @@ from pants.backend.python.target_types import PythonResolveField
 from pants.engine.rules import collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
-
-from pants_pyo3.build.plan import (
-    AllPyo3ExtensionTargets,
-    check_unique_module_names,
-)
-from pants_pyo3.target_types import (
-    Pyo3ModuleNameField,
-)
+from pants_pyo3.build.plan import AllPyo3ExtensionTargets, check_unique_module_names
+from pants_pyo3.target_types import Pyo3ModuleNameField
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +38,9 @@ async def map_pyo3_extensions_to_python_modules(
     _: Pyo3ModuleMappingMarker,
 ) -> FirstPartyPythonMappingImpl:
     check_unique_module_names(extensions)
-    resolves_to_modules: DefaultDict[ResolveName, DefaultDict[str, list[ModuleProvider]]] = (
-        defaultdict(lambda: defaultdict(list))
-    )
+    resolves_to_modules: DefaultDict[
+        ResolveName, DefaultDict[str, list[ModuleProvider]]
+    ] = defaultdict(lambda: defaultdict(list))
     for tgt in extensions:
         resolve = tgt[PythonResolveField].normalized_value(python_setup)
         resolves_to_modules[resolve][tgt[Pyo3ModuleNameField].value].append(

@@ -218,8 +218,16 @@ def main() -> None:
         if not owners.owns(manifest):
             subprocess.run(
                 [
-                    cfg.cargo, "clean", "--manifest-path", manifest, "--package", cfg.package,
-                    "--profile", cfg.profile, "--target", cfg.target_triple,
+                    cfg.cargo,
+                    "clean",
+                    "--manifest-path",
+                    manifest,
+                    "--package",
+                    cfg.package,
+                    "--profile",
+                    cfg.profile,
+                    "--target",
+                    cfg.target_triple,
                 ],
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -320,7 +328,10 @@ class mirror_synced:
         self.mirror = os.path.join(cache, "src")
 
     def __enter__(self):
-        self.lock = _lock(os.path.join(self.cache, MIRROR_LOCK), fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH)
+        self.lock = _lock(
+            os.path.join(self.cache, MIRROR_LOCK),
+            fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH,
+        )
         while not _mirror_matches(self.files, self.crate_dir, self.mirror):
             if not self.exclusive:
                 fcntl.flock(self.lock, fcntl.LOCK_UN)
@@ -408,7 +419,9 @@ class LibraryOwners:
 
     def forget(self, manifest: str) -> None:
         """Another command may have written the package's library: its next build cleans it."""
-        if self.data["package_library"].pop(manifest, None) is not None and os.path.isdir(os.path.dirname(self.path)):
+        if self.data["package_library"].pop(manifest, None) is not None and os.path.isdir(
+            os.path.dirname(self.path)
+        ):
             self._write()
 
     def _write(self) -> None:

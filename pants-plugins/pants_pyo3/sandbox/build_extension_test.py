@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from pants_pyo3.sandbox import build_extension
 
 TRIPLE = "x86_64-unknown-linux-gnu"
@@ -84,7 +83,9 @@ def test_builds_of_other_interpreters_wait_for_the_first_build_of_a_triple(tmp_p
     try:
         deadline = time.monotonic() + 30
         while not (tmp_path / "started").exists():
-            assert first.poll() is None and time.monotonic() < deadline, "the first build did not start"
+            assert (
+                first.poll() is None and time.monotonic() < deadline
+            ), "the first build did not start"
             time.sleep(0.05)
         with build_extension.target_dir_locked(str(tmp_path), KEY_312):
             assert (target_dir(tmp_path, KEY_312) / "libsyn.rlib").exists()
@@ -106,12 +107,17 @@ def test_the_mirror_follows_the_sources_but_keeps_the_lock_file_cargo_wrote(
     sandbox.mkdir()
     monkeypatch.chdir(sandbox)
     mirror = cache / "src"
-    files = write_sandbox(sandbox, {"crate/Cargo.toml": "[package]\n", "crate/src/lib.rs": "// one\n", "crate/src/old.rs": ""})
+    files = write_sandbox(
+        sandbox,
+        {"crate/Cargo.toml": "[package]\n", "crate/src/lib.rs": "// one\n", "crate/src/old.rs": ""},
+    )
     with build_extension.mirror_synced(str(cache), files, "crate"):
         assert (mirror / "crate/src/lib.rs").read_text() == "// one\n"
         (mirror / "crate/Cargo.lock").write_text("# written by cargo\n")
     (sandbox / "crate/src/old.rs").unlink()
-    files = write_sandbox(sandbox, {"crate/Cargo.toml": "[package]\n", "crate/src/lib.rs": "// two\n"})
+    files = write_sandbox(
+        sandbox, {"crate/Cargo.toml": "[package]\n", "crate/src/lib.rs": "// two\n"}
+    )
     unchanged_mtime = (mirror / "crate/Cargo.toml").stat().st_mtime_ns
     with build_extension.mirror_synced(str(cache), files, "crate"):
         assert (mirror / "crate/src/lib.rs").read_text() == "// two\n"

@@ -38,7 +38,8 @@ async def sandbox_programs_digest(request: SandboxPrograms) -> Digest:
     return await Get(
         Digest,
         CreateDigest(
-            FileContent(dest, read_resource(__name__, source)) for dest, source in sorted(request.files.items())
+            FileContent(dest, read_resource(__name__, source))
+            for dest, source in sorted(request.files.items())
         ),
     )
 

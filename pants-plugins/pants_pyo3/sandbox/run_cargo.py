@@ -54,7 +54,9 @@ def buildroot_paths(text: str, mirror: str, crate_dir: str) -> str:
 
     def prefix(m):
         path = m.group(2)
-        if path.startswith(crate_dir + "/") or not os.path.isfile(os.path.join(mirror, crate_dir, path)):
+        if path.startswith(crate_dir + "/") or not os.path.isfile(
+            os.path.join(mirror, crate_dir, path)
+        ):
             return m.group(0)
         return m.group(1) + os.path.join(crate_dir, path)
 
@@ -150,9 +152,9 @@ def main() -> None:
     inner = [os.environ["RUSTC_WRAPPER"]] if os.environ.get("RUSTC_WRAPPER") else []
     env = run_env(cfg, build, layout)
     # The mirror is held exclusively: re-linting touches its files.
-    with build.mirror_synced(cache, cfg.files, cfg.crate_dir, exclusive=True), build.target_dir_locked(
-        cache, key
-    ):
+    with build.mirror_synced(
+        cache, cfg.files, cfg.crate_dir, exclusive=True
+    ), build.target_dir_locked(cache, key):
         if cfg.mode == "clippy":
             relint_if_clippy_config_changed(cfg, cache, mirror)
         # The build's wrapper, with the build's remaps: rewriting it with others would change what

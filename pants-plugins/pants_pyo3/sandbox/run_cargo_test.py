@@ -69,20 +69,44 @@ def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
         deny_warnings=True,
     )
     assert argv_for(cfg, "/m/Cargo.toml") == [
-        "cargo", "clippy", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
-        "--locked", "--all-targets", "--features", "fast", "--", "-D", "warnings",
+        "cargo",
+        "clippy",
+        "--manifest-path",
+        "/m/Cargo.toml",
+        "--target",
+        "x86_64-unknown-linux-gnu",
+        "--locked",
+        "--all-targets",
+        "--features",
+        "fast",
+        "--",
+        "-D",
+        "warnings",
     ]
     assert argv_for(replace(cfg, mode="test", files=[]), "/m/Cargo.toml") == [
-        "cargo", "test", "--manifest-path", "/m/Cargo.toml", "--target", "x86_64-unknown-linux-gnu",
-        "--features", "fast",
+        "cargo",
+        "test",
+        "--manifest-path",
+        "/m/Cargo.toml",
+        "--target",
+        "x86_64-unknown-linux-gnu",
+        "--features",
+        "fast",
     ]
     with_clippy_args = replace(cfg, args=["--", "-W", "clippy::pedantic"])
     assert argv_for(with_clippy_args, "/m/Cargo.toml")[-6:] == [
-        "--all-targets", "--", "-W", "clippy::pedantic", "-D", "warnings",
+        "--all-targets",
+        "--",
+        "-W",
+        "clippy::pedantic",
+        "-D",
+        "warnings",
     ]
 
 
-def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(tmp_path: Path, monkeypatch) -> None:
+def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(
+    tmp_path: Path, monkeypatch
+) -> None:
     sandbox, cache = tmp_path / "sandbox", tmp_path / "cache"
     mirror = cache / "src"
     for root in (sandbox, mirror):
@@ -97,7 +121,9 @@ def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(tmp_path: Path,
             (sandbox / "src/rust/demo" / name).write_text(text)
         os.utime(lib_rs, ns=(1, 1))
         config = [f"src/rust/demo/{name}" for name in files]
-        relint_if_clippy_config_changed(replace(cfg, files=cfg.files + config), str(cache), str(mirror))
+        relint_if_clippy_config_changed(
+            replace(cfg, files=cfg.files + config), str(cache), str(mirror)
+        )
         return lib_rs.stat().st_mtime_ns
 
     assert mtime_after({}) == 1  # The first run only records the configuration.
@@ -111,10 +137,19 @@ def test_the_build_driver_uses_the_shared_helpers() -> None:
     # `cargo test`/clippy must use the build's mirror, lock and remaps: the build's `main` takes them
     # from the same helpers, so the two can't drift apart.
     source = inspect.getsource(build_extension.main)
-    for helper in ("cache_layout(cache, key)", "path_remaps(cache, key)", "mirror_synced(", "target_dir_locked(cache, key)"):
+    for helper in (
+        "cache_layout(cache, key)",
+        "path_remaps(cache, key)",
+        "mirror_synced(",
+        "target_dir_locked(cache, key)",
+    ):
         assert helper in source, helper
     key = build_extension.target_key("x86_64-unknown-linux-gnu", "cpython-311-x86_64-linux-gnu")
-    assert [r.split("=", 2)[2] for r in build_extension.path_remaps("/c", key)] == ["/pyo3/src", "/pyo3/cargo", "/pyo3/target"]
+    assert [r.split("=", 2)[2] for r in build_extension.path_remaps("/c", key)] == [
+        "/pyo3/src",
+        "/pyo3/cargo",
+        "/pyo3/target",
+    ]
     assert sorted(build_extension.cache_layout("/c", key).values()) == [
         "/c/cargo-home",
         "/c/src",

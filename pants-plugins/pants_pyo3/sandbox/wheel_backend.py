@@ -93,7 +93,9 @@ def _write_wheel(path, files, dist_info, tags, compress=True):
     names = sorted(n for n in entries if not n.startswith(dist_info + "/"))
     names += sorted(n for n in entries if n.startswith(dist_info + "/"))
     record_name = dist_info + "/RECORD"
-    record = "".join("{},{},{}\n".format(n, _record_hash(entries[n]), len(entries[n])) for n in names)
+    record = "".join(
+        "{},{},{}\n".format(n, _record_hash(entries[n]), len(entries[n])) for n in names
+    )
     record += record_name + ",,\n"
     entries[record_name] = record.encode()
     names.append(record_name)
@@ -123,7 +125,7 @@ def analyze(platform, modules):
         with open(path, "rb") as f:
             files[path] = f.read()
     files["probe-0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: probe\nVersion: 0\n"
-    policies = WheelPolicies(libc=Libc.GLIBC, arch=platform[len("linux_"):])
+    policies = WheelPolicies(libc=Libc.GLIBC, arch=platform[len("linux_") :])
     probe_dir = tempfile.mkdtemp(prefix="pants-pyo3-probe-")
     try:
         probe = os.path.join(probe_dir, "probe-0-py3-none-{}.whl".format(platform))
@@ -136,7 +138,8 @@ def analyze(platform, modules):
             {
                 "overall": analysis.overall_tag,
                 "versioned_symbols": {
-                    lib: sorted(versions) for lib, versions in sorted(analysis.versioned_symbols.items())
+                    lib: sorted(versions)
+                    for lib, versions in sorted(analysis.versioned_symbols.items())
                 },
                 "policies": [
                     {"name": p["name"], "priority": p["priority"], "aliases": list(p["aliases"])}
@@ -156,7 +159,12 @@ def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory):
     prefix = "{}-{}".format(spec["python_tag"], spec["abi_tag"])
     platforms = spec["platforms"]
     name = "{}-{}-{}.whl".format(name_version, prefix, ".".join(platforms))
-    _write_wheel(os.path.join(wheel_directory, name), files, dist_info, ["{}-{}".format(prefix, p) for p in platforms])
+    _write_wheel(
+        os.path.join(wheel_directory, name),
+        files,
+        dist_info,
+        ["{}-{}".format(prefix, p) for p in platforms],
+    )
     return name
 
 
@@ -173,9 +181,17 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     for path in plan["strip"]:
         if os.path.exists(path):
             os.unlink(path)
-    given = sorted(n for n in os.listdir(BASE_DIR) if n.endswith(".whl")) if os.path.isdir(BASE_DIR) else []
+    given = (
+        sorted(n for n in os.listdir(BASE_DIR) if n.endswith(".whl"))
+        if os.path.isdir(BASE_DIR)
+        else []
+    )
     if not given:
-        _fail("no base wheel in {}: the pants-pyo3 plugin builds it before this backend runs.".format(BASE_DIR))
+        _fail(
+            "no base wheel in {}: the pants-pyo3 plugin builds it before this backend runs.".format(
+                BASE_DIR
+            )
+        )
     base = os.path.join(BASE_DIR, given[0])
     name_version = "-".join(given[0].split("-")[:2])
     with zipfile.ZipFile(base) as zf:
@@ -183,7 +199,10 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     dist_info = next(n.split("/")[0] for n in base_files if n.split("/")[0].endswith(".dist-info"))
     for name in (dist_info + "/WHEEL", dist_info + "/RECORD"):
         base_files.pop(name, None)
-    built = [_plan_wheel(base_files, dist_info, name_version, spec, wheel_directory) for spec in plan["wheels"]]
+    built = [
+        _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory)
+        for spec in plan["wheels"]
+    ]
     return built[0]
 
 

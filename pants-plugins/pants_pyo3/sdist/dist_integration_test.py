@@ -16,7 +16,6 @@ from typing import Iterator
 
 import pytest
 import toml
-
 from pants_pyo3.testutil import (
     PANTS_TOML,
     TempRepo,
@@ -81,20 +80,31 @@ def sdist(repo: TempRepo) -> Path:
 
 
 def test_check_passes_against_the_stub(repo: TempRepo) -> None:
-    result = repo.pants("check", "src/python/demo::", "src/python/app::", pantsd=True).assert_success()
+    result = repo.pants(
+        "check", "src/python/demo::", "src/python/app::", pantsd=True
+    ).assert_success()
     assert "mypy succeeded" in result.stderr
 
 
 def test_check_fails_on_a_wrong_argument_type(repo: TempRepo) -> None:
     result = repo.pants("check", "src/python/bad::", pantsd=True).assert_failure()
-    assert 'Argument 1 to "add" has incompatible type "str"; expected "int"' in result.stdout + result.stderr
+    assert (
+        'Argument 1 to "add" has incompatible type "str"; expected "int"'
+        in result.stdout + result.stderr
+    )
 
 
-def test_sdist_holds_the_crates_and_a_maturin_project_but_not_the_module(repo: TempRepo, sdist: Path) -> None:
+def test_sdist_holds_the_crates_and_a_maturin_project_but_not_the_module(
+    repo: TempRepo, sdist: Path
+) -> None:
     # The wheel is still built, with the module in it.
     (wheel,) = (repo.root / "dist").glob("demo-0.1.0-*.whl")
     with zipfile.ZipFile(wheel) as zf:
-        assert {"demo/_native.cpython-311-x86_64-linux-gnu.so", "demo/_native.pyi", "demo/py.typed"} <= set(zf.namelist())
+        assert {
+            "demo/_native.cpython-311-x86_64-linux-gnu.so",
+            "demo/_native.pyi",
+            "demo/py.typed",
+        } <= set(zf.namelist())
 
     with tarfile.open(sdist) as tar:
         names = sorted(tar.getnames())
@@ -114,7 +124,10 @@ def test_sdist_holds_the_crates_and_a_maturin_project_but_not_the_module(repo: T
             "rust/helper/src/lib.rs",
         )
     ]
-    assert pyproject["build-system"] == {"requires": ["maturin>=1.9.4,<2"], "build-backend": "maturin"}
+    assert pyproject["build-system"] == {
+        "requires": ["maturin>=1.9.4,<2"],
+        "build-backend": "maturin",
+    }
     assert pyproject["project"] == {
         "name": "demo",
         "version": "0.1.0",
@@ -131,13 +144,21 @@ def test_sdist_holds_the_crates_and_a_maturin_project_but_not_the_module(repo: T
     assert "Name: demo\nVersion: 0.1.0\n" in pkg_info
 
 
-def test_sdist_pip_installs_with_maturin_and_imports(sdist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sdist_pip_installs_with_maturin_and_imports(
+    sdist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # maturin's cargo output persists across runs, like the plugin's own named cache.
-    monkeypatch.setenv("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/pants-pyo3-tests/sdist-target"))
+    monkeypatch.setenv(
+        "CARGO_TARGET_DIR", os.path.expanduser("~/.cache/pants-pyo3-tests/sdist-target")
+    )
     python = make_venv(find_interpreter("3.11"), tmp_path / "venv")
     pip_install(python, [str(sdist)])
     out = subprocess.run(
-        [str(python), "-c", "import demo, demo._native as m; print(demo.add(20, 1), demo.__version__, m.__file__)"],
+        [
+            str(python),
+            "-c",
+            "import demo, demo._native as m; print(demo.add(20, 1), demo.__version__, m.__file__)",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

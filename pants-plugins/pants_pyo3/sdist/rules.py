@@ -31,14 +31,8 @@ from typing import Any, Iterable, Mapping
 
 import toml
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
-from pants.backend.python.target_types import (
-    GenerateSetupField,
-    PythonProvidesField,
-    SDistField,
-)
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.target_types import GenerateSetupField, PythonProvidesField, SDistField
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.package_dists import (
     DependencyOwner,
     DistBuildChrootRequest,
@@ -66,7 +60,6 @@ from pants.engine.target import Target, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3SdistError
 from pants_pyo3.sandbox import sdist_backend
@@ -156,7 +149,8 @@ def project_table(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     project["dependencies"] = sorted(str(r) for r in kwargs.get("install_requires", ()))
     if kwargs.get("extras_require"):
         project["optional-dependencies"] = {
-            extra: sorted(str(r) for r in reqs) for extra, reqs in sorted(kwargs["extras_require"].items())
+            extra: sorted(str(r) for r in reqs)
+            for extra, reqs in sorted(kwargs["extras_require"].items())
         }
     authors = _people(kwargs.get("author"), kwargs.get("author_email"))
     if authors:
@@ -168,7 +162,9 @@ def project_table(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         project["license"] = {"text": str(kwargs["license"])}
     keywords = kwargs.get("keywords")
     if keywords:
-        project["keywords"] = keywords.replace(",", " ").split() if isinstance(keywords, str) else list(keywords)
+        project["keywords"] = (
+            keywords.replace(",", " ").split() if isinstance(keywords, str) else list(keywords)
+        )
     if kwargs.get("classifiers"):
         project["classifiers"] = list(kwargs["classifiers"])
     urls = dict(kwargs.get("project_urls") or {})
@@ -231,7 +227,7 @@ def render_pkg_info(project: Mapping[str, Any]) -> str:
     lines.extend(f"Requires-Dist: {r}" for r in project["dependencies"])
     for extra, reqs in project.get("optional-dependencies", {}).items():
         lines.append(f"Provides-Extra: {extra}")
-        lines.extend(f"Requires-Dist: {r}; extra == \"{extra}\"" for r in reqs)
+        lines.extend(f'Requires-Dist: {r}; extra == "{extra}"' for r in reqs)
     readme = project.get("readme")
     if readme:
         # The long description is the message body, after a blank line (core metadata 2.1).
@@ -289,10 +285,15 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
             )
         )
     ext = extensions[0]
-    sources = await Get(DistBuildSources, DistBuildChrootRequest(exported, request.interpreter_constraints))
+    sources = await Get(
+        DistBuildSources, DistBuildChrootRequest(exported, request.interpreter_constraints)
+    )
     crate, setup_kwargs, sources_snapshot = await MultiGet(
         Get(Pyo3Crate, Pyo3CrateRequest(ext)),
-        Get(FinalizedSetupKwargs, GenerateSetupPyRequest(exported, sources, request.interpreter_constraints)),
+        Get(
+            FinalizedSetupKwargs,
+            GenerateSetupPyRequest(exported, sources, request.interpreter_constraints),
+        ),
         Get(Snapshot, Digest, sources.digest),
     )
     root = crates_root(crate.sources.snapshot.files, crate.crate_dirs)
@@ -302,7 +303,9 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
     crate_files = sorted(os.path.relpath(f, root or ".") for f in crate.sources.snapshot.files)
 
     module_name = ext[Pyo3ModuleNameField].value
-    python_files = sorted(f for f in sources_snapshot.files if not is_extension_binary(f, module_name))
+    python_files = sorted(
+        f for f in sources_snapshot.files if not is_extension_binary(f, module_name)
+    )
     top_package = module_name.split(".")[0]
     other_packages = sorted(
         {f.split("/")[0] for f in python_files if "/" in f and f.endswith(".py")} - {top_package}
@@ -326,7 +329,11 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
     maturin: dict[str, Any] = {
         "module-name": module_name,
         "manifest-path": os.path.normpath(
-            os.path.join(RUST_DIR, os.path.relpath(crate.target.address.spec_path or ".", root or "."), "Cargo.toml")
+            os.path.join(
+                RUST_DIR,
+                os.path.relpath(crate.target.address.spec_path or ".", root or "."),
+                "Cargo.toml",
+            )
         ),
         "python-source": PYTHON_DIR,
         "bindings": "pyo3",
@@ -355,11 +362,19 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
         },
     }
     program, generated, prefixed_crates = await MultiGet(
-        Get(Digest, SandboxPrograms, SandboxPrograms.of(**{f"{SDIST_MODULE}.py": "sdist_backend.py"})),
+        Get(
+            Digest,
+            SandboxPrograms,
+            SandboxPrograms.of(**{f"{SDIST_MODULE}.py": "sdist_backend.py"}),
+        ),
         Get(
             Digest,
             CreateDigest(
-                [FileContent(sdist_backend.CONFIG, json.dumps(config, indent=1, sort_keys=True).encode())]
+                [
+                    FileContent(
+                        sdist_backend.CONFIG, json.dumps(config, indent=1, sort_keys=True).encode()
+                    )
+                ]
             ),
         ),
         Get(Digest, AddPrefix(crate_digest, f"{PRIVATE_DIR}/{RUST_DIR}")),
@@ -379,7 +394,9 @@ class Pyo3SdistBuildEnvironmentRequest(DistBuildEnvironmentRequest):
 
 
 @rule(desc="Add the crate sources for a PyO3 distribution's sdist", level=LogLevel.DEBUG)
-async def pyo3_sdist_build_environment(request: Pyo3SdistBuildEnvironmentRequest) -> DistBuildEnvironment:
+async def pyo3_sdist_build_environment(
+    request: Pyo3SdistBuildEnvironmentRequest,
+) -> DistBuildEnvironment:
     targets = await Get(Targets, Addresses(request.target_addresses))
     # The distribution being built is the root of the closure, which comes first.
     dist = next(t for t in targets if t.has_field(PythonProvidesField))

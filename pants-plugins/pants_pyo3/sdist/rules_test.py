@@ -10,13 +10,10 @@ from textwrap import dedent
 
 import pytest
 import toml
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule
-
 from pants_pyo3.errors import Pyo3SdistError
 from pants_pyo3.sandbox.sdist_backend import write_sdist
 from pants_pyo3.sdist.rules import (
@@ -42,7 +39,12 @@ from pants_pyo3.testutil import (
 @pytest.mark.parametrize(
     "files, crate_dirs, expected",
     [
-        pytest.param(["src/rust/a/Cargo.toml", "src/rust/a/src/lib.rs"], ["src/rust/a"], "src/rust", id="one-crate"),
+        pytest.param(
+            ["src/rust/a/Cargo.toml", "src/rust/a/src/lib.rs"],
+            ["src/rust/a"],
+            "src/rust",
+            id="one-crate",
+        ),
         pytest.param(
             ["src/rust/a/Cargo.toml", "src/rust/a/src/lib.rs", "src/rust/common/util/Cargo.toml"],
             ["src/rust/a", "src/rust/common/util"],
@@ -52,7 +54,9 @@ from pants_pyo3.testutil import (
         pytest.param(["Cargo.toml", "src/lib.rs"], [""], "", id="crate-at-repo-root"),
     ],
 )
-def test_crates_root_keeps_the_relative_layout(files: list[str], crate_dirs: list[str], expected: str) -> None:
+def test_crates_root_keeps_the_relative_layout(
+    files: list[str], crate_dirs: list[str], expected: str
+) -> None:
     assert crates_root(files, crate_dirs) == expected
 
 
@@ -88,7 +92,11 @@ def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
             "entry_points": {"console_scripts": ["myext-cli = myext.cli:main"]},
         }
     )
-    maturin = {"module-name": "myext._native", "manifest-path": "rust/myext/Cargo.toml", "python-source": "python"}
+    maturin = {
+        "module-name": "myext._native",
+        "manifest-path": "rust/myext/Cargo.toml",
+        "python-source": "python",
+    }
     parsed = toml.loads(render_pyproject(project, maturin))
     assert parsed["build-system"] == {"requires": [MATURIN_REQUIREMENT], "build-backend": "maturin"}
     assert parsed["project"] == {
@@ -109,9 +117,16 @@ def test_pyproject_uses_maturin_and_the_dists_metadata() -> None:
 
 def test_pkg_info_carries_the_long_description() -> None:
     project = project_table(
-        {"name": "x", "version": "1.0.0", "long_description": "# X\n\nText.\n", "long_description_content_type": "text/markdown"}
+        {
+            "name": "x",
+            "version": "1.0.0",
+            "long_description": "# X\n\nText.\n",
+            "long_description_content_type": "text/markdown",
+        }
     )
-    assert render_pkg_info(project).endswith("Description-Content-Type: text/markdown\n\n# X\n\nText.\n")
+    assert render_pkg_info(project).endswith(
+        "Description-Content-Type: text/markdown\n\n# X\n\nText.\n"
+    )
 
 
 def test_sdist_archive_is_deterministic(tmp_path: Path) -> None:
@@ -142,7 +157,9 @@ def test_sdist_archive_is_deterministic(tmp_path: Path) -> None:
 def test_several_extensions_in_one_sdist_are_refused() -> None:
     rule_runner = plugin_rule_runner(QueryRule(Pyo3SdistInputs, [Pyo3SdistRequest]))
     rule_runner.set_options(
-        list(RULE_RUNNER_GLOBAL_ARGS), env=rule_runner_env(), env_inherit=set(RULE_RUNNER_ENV_INHERIT)
+        list(RULE_RUNNER_GLOBAL_ARGS),
+        env=rule_runner_env(),
+        env_inherit=set(RULE_RUNNER_ENV_INHERIT),
     )
     rule_runner.write_files(
         {
@@ -166,7 +183,9 @@ def test_several_extensions_in_one_sdist_are_refused() -> None:
     dist = rule_runner.get_target(Address("src/python/demo", target_name="dist"))
     # The error comes before the sources are hydrated: nothing is built.
     with pytest.raises(ExecutionError) as exc:
-        rule_runner.request(Pyo3SdistInputs, [Pyo3SdistRequest(dist, InterpreterConstraints(["CPython==3.11.*"]))])
+        rule_runner.request(
+            Pyo3SdistInputs, [Pyo3SdistRequest(dist, InterpreterConstraints(["CPython==3.11.*"]))]
+        )
     (error,) = exc.value.wrapped_exceptions
     assert isinstance(error, Pyo3SdistError)
     assert "src/python/demo:one, src/python/demo:two" in str(error)

@@ -11,7 +11,6 @@ from typing import Any
 from pants.option.option_types import DictOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
-
 from pants_pyo3.errors import CrossToolchainError, Pyo3CrossToolchainMissingError
 from pants_pyo3.toolchain.cross import TOOLCHAIN_KEYS, CrossToolchain, parse_toolchains
 

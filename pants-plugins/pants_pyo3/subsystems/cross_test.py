@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from pants.testutil.option_util import create_subsystem
-
 from pants_pyo3.errors import CrossToolchainError, Pyo3CrossToolchainMissingError
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
 
@@ -20,7 +19,9 @@ AARCH64 = {
 
 def test_toolchain_for_a_configured_triple() -> None:
     cross = create_subsystem(Pyo3CrossSubsystem, toolchains={"aarch64-unknown-linux-gnu": AARCH64})
-    toolchain = cross.toolchain_for("aarch64-unknown-linux-gnu", requested_by="src/python/myext:native")
+    toolchain = cross.toolchain_for(
+        "aarch64-unknown-linux-gnu", requested_by="src/python/myext:native"
+    )
     assert toolchain.linker == "/usr/bin/aarch64-linux-gnu-gcc"
     assert toolchain.runner == "qemu-aarch64 -L /opt/sysroot"
 
@@ -28,7 +29,9 @@ def test_toolchain_for_a_configured_triple() -> None:
 @pytest.mark.parametrize(
     "triple, hint",
     [
-        pytest.param("aarch64-unknown-linux-gnu", "build-support/cross/setup-aarch64.sh", id="aarch64"),
+        pytest.param(
+            "aarch64-unknown-linux-gnu", "build-support/cross/setup-aarch64.sh", id="aarch64"
+        ),
         pytest.param("riscv64gc-unknown-linux-gnu", "Install a Rust standard library", id="other"),
     ],
 )
@@ -43,6 +46,11 @@ def test_toolchain_for_a_missing_triple_says_how_to_get_one(triple: str, hint: s
 
 
 def test_malformed_entry_names_the_option() -> None:
-    cross = create_subsystem(Pyo3CrossSubsystem, toolchains={"aarch64-unknown-linux-gnu": {"rustc": "x"}})
-    with pytest.raises(CrossToolchainError, match=r"`\[pyo3-cross\].toolchains` is not valid: .*lacks 'cargo', 'linker'"):
+    cross = create_subsystem(
+        Pyo3CrossSubsystem, toolchains={"aarch64-unknown-linux-gnu": {"rustc": "x"}}
+    )
+    with pytest.raises(
+        CrossToolchainError,
+        match=r"`\[pyo3-cross\].toolchains` is not valid: .*lacks 'cargo', 'linker'",
+    ):
         cross.toolchains()

@@ -87,12 +87,21 @@ class CrossToolchain:
     def path_dirs(self) -> list[str]:
         """Directories cargo needs on PATH: the toolchain's and the linker's (host build scripts
         still link with the host's `cc`, which the caller keeps on PATH)."""
-        return list(dict.fromkeys(os.path.dirname(p) for p in (self.cargo, self.rustc, self.linker) if os.path.dirname(p)))
+        return list(
+            dict.fromkeys(
+                os.path.dirname(p)
+                for p in (self.cargo, self.rustc, self.linker)
+                if os.path.dirname(p)
+            )
+        )
 
 
 def parse_toolchains(value: Mapping[str, Mapping[str, str]]) -> dict[str, CrossToolchain]:
     """`[pyo3-cross].toolchains` as `CrossToolchain`s, keyed by triple."""
-    return {triple: CrossToolchain.from_mapping(triple, entry) for triple, entry in sorted(value.items())}
+    return {
+        triple: CrossToolchain.from_mapping(triple, entry)
+        for triple, entry in sorted(value.items())
+    }
 
 
 def cargo_target_env_prefix(triple: str) -> str:
@@ -115,7 +124,9 @@ def linux_platform_tag(triple: str) -> str:
     """
     arch = triple.split("-")[0]
     if "linux" not in triple.split("-"):
-        raise CrossToolchainError(f"`{triple}` is not a Linux triple; only Linux targets have `linux_*` tags.")
+        raise CrossToolchainError(
+            f"`{triple}` is not a Linux triple; only Linux targets have `linux_*` tags."
+        )
     return f"linux_{arch}"
 
 
@@ -155,12 +166,13 @@ def read_sysconfigdata(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), filename=path)
     for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "build_time_vars" for t in node.targets)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "build_time_vars" for t in node.targets
         ):
             return ast.literal_eval(node.value)
-    raise CrossToolchainError(f"{path} has no `build_time_vars`, so it is not a `_sysconfigdata` file.")
+    raise CrossToolchainError(
+        f"{path} has no `build_time_vars`, so it is not a `_sysconfigdata` file."
+    )
 
 
 def find_target_python(sysroot: str, version: str, triple: str) -> TargetPython | None:
@@ -174,14 +186,18 @@ def find_target_python(sysroot: str, version: str, triple: str) -> TargetPython 
     name = f"_sysconfigdata__linux_{multiarch(triple)}.py"
     for prefix in ("usr", "usr/local", ""):
         lib_dir = os.path.join(sysroot, prefix, "lib", f"python{version}")
-        candidates = [os.path.join(lib_dir, name)] + sorted(glob.glob(os.path.join(lib_dir, "_sysconfigdata_*.py")))
+        candidates = [os.path.join(lib_dir, name)] + sorted(
+            glob.glob(os.path.join(lib_dir, "_sysconfigdata_*.py"))
+        )
         path = next((c for c in candidates if os.path.isfile(c)), None)
         if path is None:
             continue
         config = read_sysconfigdata(path)
         found = str(config.get("VERSION", ""))
         if found != version:
-            raise CrossToolchainError(f"{path} describes CPython {found or '(unknown)'}, not {version}.")
+            raise CrossToolchainError(
+                f"{path} describes CPython {found or '(unknown)'}, not {version}."
+            )
         major, minor = (int(x) for x in version.split("."))
         return TargetPython(
             major=major,
@@ -195,7 +211,9 @@ def find_target_python(sysroot: str, version: str, triple: str) -> TargetPython 
     return None
 
 
-def target_ext_suffix(triple: str, version: str, *, abi3: bool, target_python: TargetPython | None = None) -> str:
+def target_ext_suffix(
+    triple: str, version: str, *, abi3: bool, target_python: TargetPython | None = None
+) -> str:
     """The file name suffix of the module for `triple` and CPython `version`.
 
     `.abi3.so` for abi3 builds; else the target interpreter's `EXT_SUFFIX` if it is known, which for
@@ -279,12 +297,18 @@ def toolchain_problems(toolchain: CrossToolchain, python_version: str | None = N
     for key in ("rustc", "cargo", "linker"):
         path = getattr(toolchain, key)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            problems.append(f"The `{key}` of the `{toolchain.triple}` toolchain, {path}, is not an executable file.")
+            problems.append(
+                f"The `{key}` of the `{toolchain.triple}` toolchain, {path}, is not an executable file."
+            )
     runner = toolchain.runner_argv()
     if runner and not shutil.which(runner[0]):
-        problems.append(f"The runner of the `{toolchain.triple}` toolchain, `{runner[0]}`, is not installed.")
+        problems.append(
+            f"The runner of the `{toolchain.triple}` toolchain, `{runner[0]}`, is not installed."
+        )
     if toolchain.sysroot and not os.path.isdir(toolchain.sysroot):
-        problems.append(f"The sysroot of the `{toolchain.triple}` toolchain, {toolchain.sysroot}, does not exist.")
+        problems.append(
+            f"The sysroot of the `{toolchain.triple}` toolchain, {toolchain.sysroot}, does not exist."
+        )
     elif python_version and toolchain.sysroot:
         target_python = find_target_python(toolchain.sysroot, python_version, toolchain.triple)
         if target_python is None or not os.path.isfile(target_python.executable):

@@ -10,7 +10,6 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-
 from pants_pyo3.errors import CrossToolchainError
 from pants_pyo3.testutil import (
     AARCH64_LINUX,
@@ -48,7 +47,9 @@ def toolchain(**overrides: str) -> CrossToolchain:
     return CrossToolchain.from_mapping(AARCH64_LINUX, {**DEBIAN_AARCH64, **overrides})
 
 
-def write_sysroot_python(sysroot: Path, version: str = "3.11", ext_suffix: str | None = None) -> Path:
+def write_sysroot_python(
+    sysroot: Path, version: str = "3.11", ext_suffix: str | None = None
+) -> Path:
     """A sysroot holding only what `find_target_python` reads: Debian's `_sysconfigdata` layout."""
     lib = sysroot / "usr" / "lib" / f"python{version}"
     lib.mkdir(parents=True)
@@ -67,7 +68,9 @@ def write_sysroot_python(sysroot: Path, version: str = "3.11", ext_suffix: str |
             """
         )
     )
-    (lib / "_sysconfigdata__linux_aarch64-linux-gnu.py").symlink_to("_sysconfigdata__aarch64-linux-gnu.py")
+    (lib / "_sysconfigdata__linux_aarch64-linux-gnu.py").symlink_to(
+        "_sysconfigdata__aarch64-linux-gnu.py"
+    )
     return lib
 
 
@@ -82,8 +85,18 @@ def test_toolchain_from_mapping_expands_sysroot_in_runner() -> None:
 @pytest.mark.parametrize(
     "triple, entry, message",
     [
-        pytest.param(AARCH64_LINUX, {"rustc": "/usr/bin/rustc"}, "it lacks 'cargo', 'linker'", id="missing-keys"),
-        pytest.param(AARCH64_LINUX, {**DEBIAN_AARCH64, "python": "/x"}, "unknown keys 'python'", id="unknown-key"),
+        pytest.param(
+            AARCH64_LINUX,
+            {"rustc": "/usr/bin/rustc"},
+            "it lacks 'cargo', 'linker'",
+            id="missing-keys",
+        ),
+        pytest.param(
+            AARCH64_LINUX,
+            {**DEBIAN_AARCH64, "python": "/x"},
+            "unknown keys 'python'",
+            id="unknown-key",
+        ),
         pytest.param("aarch64", DEBIAN_AARCH64, "is not a target triple", id="bad-triple"),
         pytest.param(AARCH64_LINUX, "/usr/bin/rustc", "must be a dict", id="not-a-dict"),
     ],
@@ -102,9 +115,24 @@ def test_parse_toolchains_keys_by_triple() -> None:
 @pytest.mark.parametrize(
     "triple, prefix, arch, tag",
     [
-        (AARCH64_LINUX, "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU", "aarch64-linux-gnu", "linux_aarch64"),
-        ("x86_64-unknown-linux-gnu", "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU", "x86_64-linux-gnu", "linux_x86_64"),
-        ("armv7-unknown-linux-gnueabihf", "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF", "armv7-linux-gnueabihf", "linux_armv7"),
+        (
+            AARCH64_LINUX,
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU",
+            "aarch64-linux-gnu",
+            "linux_aarch64",
+        ),
+        (
+            "x86_64-unknown-linux-gnu",
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU",
+            "x86_64-linux-gnu",
+            "linux_x86_64",
+        ),
+        (
+            "armv7-unknown-linux-gnueabihf",
+            "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF",
+            "armv7-linux-gnueabihf",
+            "linux_armv7",
+        ),
     ],
 )
 def test_triple_names(triple: str, prefix: str, arch: str, tag: str) -> None:
@@ -184,26 +212,42 @@ def test_target_ext_suffix(tmp_path: Path) -> None:
     write_sysroot_python(tmp_path, ext_suffix=".cpython-311d-aarch64-linux-gnu.so")
     debug = find_target_python(str(tmp_path), "3.11", AARCH64_LINUX)
     # The target interpreter's own EXT_SUFFIX wins over the computed one.
-    assert target_ext_suffix(AARCH64_LINUX, "3.11", abi3=False, target_python=debug) == ".cpython-311d-aarch64-linux-gnu.so"
-    assert target_ext_suffix(AARCH64_LINUX, "3.11", abi3=False) == ".cpython-311-aarch64-linux-gnu.so"
+    assert (
+        target_ext_suffix(AARCH64_LINUX, "3.11", abi3=False, target_python=debug)
+        == ".cpython-311d-aarch64-linux-gnu.so"
+    )
+    assert (
+        target_ext_suffix(AARCH64_LINUX, "3.11", abi3=False) == ".cpython-311-aarch64-linux-gnu.so"
+    )
     assert target_ext_suffix(AARCH64_LINUX, "3.11", abi3=True, target_python=debug) == ".abi3.so"
-    assert target_interpreter_tag(AARCH64_LINUX, "3.9", abi3=True) == "cpython-39-aarch64-linux-gnu-abi3"
+    assert (
+        target_interpreter_tag(AARCH64_LINUX, "3.9", abi3=True)
+        == "cpython-39-aarch64-linux-gnu-abi3"
+    )
 
 
 def test_toolchain_problems_name_what_is_missing(tmp_path: Path) -> None:
-    tc = toolchain(rustc=str(tmp_path / "rustc"), runner="no-such-qemu -L {sysroot}", sysroot=str(tmp_path))
+    tc = toolchain(
+        rustc=str(tmp_path / "rustc"), runner="no-such-qemu -L {sysroot}", sysroot=str(tmp_path)
+    )
     problems = toolchain_problems(tc, "3.11")
-    assert any(f"The `rustc` of the `{AARCH64_LINUX}` toolchain, {tmp_path}/rustc" in p for p in problems)
+    assert any(
+        f"The `rustc` of the `{AARCH64_LINUX}` toolchain, {tmp_path}/rustc" in p for p in problems
+    )
     assert any("`no-such-qemu`, is not installed" in p for p in problems)
     assert any("has no CPython 3.11" in p for p in problems)
-    assert toolchain_problems(toolchain(sysroot=str(tmp_path / "nope")))[-1].endswith("does not exist.")
+    assert toolchain_problems(toolchain(sysroot=str(tmp_path / "nope")))[-1].endswith(
+        "does not exist."
+    )
 
 
 def test_probe_fails_without_the_target_standard_library() -> None:
     tc = cross_toolchain()
     if tc is None:
         pytest.skip("No aarch64 toolchain on this machine (build-support/cross/setup-aarch64.sh).")
-    other = CrossToolchain.from_mapping("riscv64gc-unknown-linux-gnu", {"rustc": tc.rustc, "cargo": tc.cargo, "linker": tc.linker})
+    other = CrossToolchain.from_mapping(
+        "riscv64gc-unknown-linux-gnu", {"rustc": tc.rustc, "cargo": tc.cargo, "linker": tc.linker}
+    )
     assert subprocess.run(probe_argv(other), env={}, capture_output=True).returncode != 0
 
 
@@ -216,7 +260,9 @@ def test_setup_script_descriptor_is_a_valid_toolchain() -> None:
     assert find_target_python(tc.sysroot, "3.11", AARCH64_LINUX) is not None
     assert toolchain_problems(tc, "3.11") == []
     # The probe runs with an empty environment, as a hermetic Pants process does.
-    probe = subprocess.run(probe_argv(tc), env={}, capture_output=True, text=True, check=True).stdout
+    probe = subprocess.run(
+        probe_argv(tc), env={}, capture_output=True, text=True, check=True
+    ).stdout
     assert "host: x86_64-unknown-linux-gnu" in probe
     assert "target-libdir: " in probe and f"/rustlib/{AARCH64_LINUX}/lib" in probe
     assert "linker: " in probe and "linker: \n" not in probe
@@ -245,10 +291,20 @@ def test_cross_build_and_import_under_emulation(tmp_path: Path, abi3: bool) -> N
     }
     if os.environ.get("PANTS_CA_CERTS_PATH"):
         env["CARGO_HTTP_CAINFO"] = os.environ["PANTS_CA_CERTS_PATH"]
-    argv = [tc.cargo, "build", "--lib", "--release", "--target", AARCH64_LINUX, "--message-format=json-render-diagnostics"]
+    argv = [
+        tc.cargo,
+        "build",
+        "--lib",
+        "--release",
+        "--target",
+        AARCH64_LINUX,
+        "--message-format=json-render-diagnostics",
+    ]
     if abi3:
         argv += ["--features", "pyo3/abi3-py38"]
-    proc = subprocess.run(argv, cwd=tmp_path / "demo", env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        argv, cwd=tmp_path / "demo", env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr
     artifacts = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     library = next(

@@ -10,9 +10,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, collect_rules, rule

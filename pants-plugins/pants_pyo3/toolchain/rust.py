@@ -22,7 +22,6 @@ from pants.engine.process import Process, ProcessCacheScope, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.errors import RustComponentNotFoundError, RustToolchainNotFoundError
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
 
@@ -82,9 +81,24 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
         Get(BinaryPaths, BinaryPathRequest, cc_req),
     )
     for req, paths, what, how in (
-        (cargo_req, cargo_paths, "build PyO3 extensions", "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install cargo`)"),
-        (rustc_req, rustc_paths, "build PyO3 extensions", "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install rustc`)"),
-        (cc_req, cc_paths, "link PyO3 extensions", "Install a C toolchain (e.g. `apt-get install gcc`)"),
+        (
+            cargo_req,
+            cargo_paths,
+            "build PyO3 extensions",
+            "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install cargo`)",
+        ),
+        (
+            rustc_req,
+            rustc_paths,
+            "build PyO3 extensions",
+            "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install rustc`)",
+        ),
+        (
+            cc_req,
+            cc_paths,
+            "link PyO3 extensions",
+            "Install a C toolchain (e.g. `apt-get install gcc`)",
+        ),
     ):
         if paths.first_path is None:
             error = BinaryNotFoundError.from_request(
@@ -174,7 +188,9 @@ _COMPONENT_BINARIES = {"clippy": ("cargo-clippy", "lint"), "rustfmt": ("rustfmt"
 
 
 @rule(desc="Find a Rust toolchain component", level=LogLevel.DEBUG)
-async def find_rust_component(request: RustComponentRequest, toolchain: RustToolchain) -> RustComponent:
+async def find_rust_component(
+    request: RustComponentRequest, toolchain: RustToolchain
+) -> RustComponent:
     binary_name, goal = _COMPONENT_BINARIES[request.component]
     # Look only in the toolchain's own directories, so the tool always matches the `rustc` that
     # builds (clippy refuses to run against another compiler's metadata).

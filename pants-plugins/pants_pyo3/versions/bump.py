@@ -29,14 +29,7 @@ from pants.backend.python.util_rules.package_dists import (
     OwnedDependencies,
 )
 from pants.engine.console import Console
-from pants.engine.fs import (
-    CreateDigest,
-    Digest,
-    DigestContents,
-    FileContent,
-    PathGlobs,
-    Workspace,
-)
+from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent, PathGlobs, Workspace
 from pants.engine.goal import Goal, GoalSubsystem
 from pants.engine.internals.build_files import BuildFileOptions
 from pants.engine.rules import Get, MultiGet, collect_rules, goal_rule, rule
@@ -44,7 +37,6 @@ from pants.engine.target import Target, Targets
 from pants.option.option_types import EnumOption, StrOption
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.crate.crate import crate_target
 from pants_pyo3.errors import InconsistentVersionsError, Pyo3VersionBumpError
 from pants_pyo3.target_types import Pyo3ModuleNameField
@@ -222,7 +214,13 @@ def find_cargo_toml_version(path: str, text: str) -> tuple[str, VersionPlace]:
             m = _CARGO_VERSION_RE.match(line)
             if m:
                 start = offset + len(m.group(1)) + 1
-                place = VersionPlace(path, f"[package] version of crate {name}", m.group(2), start, start + len(m.group(2)))
+                place = VersionPlace(
+                    path,
+                    f"[package] version of crate {name}",
+                    m.group(2),
+                    start,
+                    start + len(m.group(2)),
+                )
                 if package.get("version") != place.version:
                     break
                 return name, place
@@ -256,7 +254,13 @@ def find_cargo_lock_version(path: str, text: str, package: str) -> VersionPlace 
         version = _LOCK_VERSION_RE.search(block)
         if name and version and name.group(1) == package and not _LOCK_SOURCE_RE.search(block):
             v_start = start + version.start(2)
-            return VersionPlace(path, f"Cargo.lock entry of package {package}", version.group(2), v_start, v_start + len(version.group(2)))
+            return VersionPlace(
+                path,
+                f"Cargo.lock entry of package {package}",
+                version.group(2),
+                v_start,
+                v_start + len(version.group(2)),
+            )
     return None
 
 
@@ -273,11 +277,13 @@ def find_dunder_versions(path: str, text: str) -> tuple[VersionPlace, ...]:
     )
 
 
-def rewrite(text: str, places: Iterable[VersionPlace], new_version: Mapping[VersionPlace, str]) -> str:
+def rewrite(
+    text: str, places: Iterable[VersionPlace], new_version: Mapping[VersionPlace, str]
+) -> str:
     for place in sorted(places, key=lambda p: p.start, reverse=True):
-        assert text[place.start : place.end] == place.version, (
-            f"{place} does not match its file, which is a bug in the pants-pyo3 plugin"
-        )
+        assert (
+            text[place.start : place.end] == place.version
+        ), f"{place} does not match its file, which is a bug in the pants-pyo3 plugin"
         text = text[: place.start] + new_version[place] + text[place.end :]
     return text
 
@@ -355,7 +361,9 @@ async def find_dist_version_places(
     places: list[VersionPlace] = []
     notes: list[str] = []
 
-    build_files = sorted(p for p in texts if os.path.dirname(p) == build_dir and p not in init_files)
+    build_files = sorted(
+        p for p in texts if os.path.dirname(p) == build_dir and p not in init_files
+    )
     artifact = None
     for path in build_files:
         artifact = find_artifact_version(
@@ -399,7 +407,9 @@ async def find_dist_version_places(
             if lock_place:
                 places.append(lock_place)
             else:
-                notes.append(f"{lock_path} has no entry for {package}: cargo adds it at the next build.")
+                notes.append(
+                    f"{lock_path} has no entry for {package}: cargo adds it at the next build."
+                )
         else:
             notes.append(f"{crate_dir} has no Cargo.lock: nothing to update there.")
 

@@ -17,7 +17,10 @@ VERSIONED = {
     "src/python/myext/BUILD": ('version="0.1.0"', 'version="{}"'),
     "src/python/myext/__init__.py": ('__version__ = "0.1.0"', '__version__ = "{}"'),
     "src/rust/myext/Cargo.toml": ('\nversion = "0.1.0"\n', '\nversion = "{}"\n'),
-    "src/rust/myext/Cargo.lock": ('name = "myext"\nversion = "0.1.0"\n', 'name = "myext"\nversion = "{}"\n'),
+    "src/rust/myext/Cargo.lock": (
+        'name = "myext"\nversion = "0.1.0"\n',
+        'name = "myext"\nversion = "{}"\n',
+    ),
 }
 
 
@@ -35,7 +38,12 @@ def test_bump_then_package_the_example(tmp_path: Path) -> None:
     files = example_files()
     for path, (old, _) in VERSIONED.items():
         assert files[path].count(old) == 1, f"{path} no longer has {old!r} once"
-    inconsistent = {**files, "src/python/myext/__init__.py": files["src/python/myext/__init__.py"].replace("0.1.0", "0.1.1")}
+    inconsistent = {
+        **files,
+        "src/python/myext/__init__.py": files["src/python/myext/__init__.py"].replace(
+            "0.1.0", "0.1.1"
+        ),
+    }
     repo = TempRepo(tmp_path, inconsistent)
 
     # 1. Disagreeing versions: refused with every place listed, and nothing written.
@@ -52,7 +60,9 @@ def test_bump_then_package_the_example(tmp_path: Path) -> None:
 
     # 2. Agreeing versions: `--part=minor` rewrites exactly the version in each place.
     repo.write({"src/python/myext/__init__.py": files["src/python/myext/__init__.py"]})
-    result = repo.pants("pyo3-bump-version", "--part=minor", "src/python/myext:dist").assert_success()
+    result = repo.pants(
+        "pyo3-bump-version", "--part=minor", "src/python/myext:dist"
+    ).assert_success()
     assert "src/python/myext:dist: 0.1.0 → 0.2.0" in result.stdout, result.stdout
     expected = dict(files)
     for path, (old, new) in VERSIONED.items():

@@ -9,7 +9,6 @@ from textwrap import dedent
 import pytest
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import GoalRuleResult, RuleRunner, engine_error
-
 from pants_pyo3.errors import InconsistentVersionsError, Pyo3VersionBumpError
 from pants_pyo3.testutil import crate_files, plugin_rule_runner
 from pants_pyo3.versions.bump import (
@@ -79,7 +78,10 @@ def write_repo(rule_runner: RuleRunner, init_version: str = "0.1.0") -> dict[str
 def run_bump(rule_runner: RuleRunner, *args: str) -> GoalRuleResult:
     return rule_runner.run_goal_rule(
         Pyo3BumpVersionGoal,
-        global_args=["--source-root-patterns=['/src/python', '/src/rust']", "--python-infer-use-rust-parser"],
+        global_args=[
+            "--source-root-patterns=['/src/python', '/src/rust']",
+            "--python-infer-use-rust-parser",
+        ],
         args=args,
     )
 
@@ -90,7 +92,9 @@ def read(rule_runner: RuleRunner, path: str) -> str:
 
 def expected_files(before: dict[str, str], old: str, new: str) -> dict[str, str]:
     return {
-        "src/python/demo/BUILD": before["src/python/demo/BUILD"].replace(f'version="{old}"', f'version="{new}"'),
+        "src/python/demo/BUILD": before["src/python/demo/BUILD"].replace(
+            f'version="{old}"', f'version="{new}"'
+        ),
         "src/rust/demo/Cargo.toml": before["src/rust/demo/Cargo.toml"].replace(
             f'version = "{old}"', f'version = "{new}"'
         ),
@@ -165,14 +169,24 @@ def test_bad_options_and_specs(rule_runner: RuleRunner) -> None:
 def test_artifact_version_span_keeps_formatting() -> None:
     text = DIST_BUILD.replace('name="dist"', "name='dist'")
     place = find_artifact_version(
-        "BUILD", text, target_alias="python_distribution", target_name="dist", default_name="demo", address="a:dist"
+        "BUILD",
+        text,
+        target_alias="python_distribution",
+        target_name="dist",
+        default_name="demo",
+        address="a:dist",
     )
     assert place is not None and text[place.start : place.end] == "0.1.0"
     assert text[place.start - 9 : place.end + 1] == 'version="0.1.0"'
     # Another target name in the same file is not this one.
     assert (
         find_artifact_version(
-            "BUILD", text, target_alias="python_distribution", target_name="other", default_name="demo", address="a:other"
+            "BUILD",
+            text,
+            target_alias="python_distribution",
+            target_name="other",
+            default_name="demo",
+            address="a:other",
         )
         is None
     )
@@ -180,9 +194,14 @@ def test_artifact_version_span_keeps_formatting() -> None:
 
 def test_artifact_version_must_be_a_plain_string() -> None:
     text = 'V = "0.1.0"\npython_distribution(name="dist", provides=python_artifact(name="d", version=V))\n'
-    with pytest.raises(Pyo3VersionBumpError, match="no `version=\"...\"` written as a plain string"):
+    with pytest.raises(Pyo3VersionBumpError, match='no `version="..."` written as a plain string'):
         find_artifact_version(
-            "BUILD", text, target_alias="python_distribution", target_name="dist", default_name="d", address="a:dist"
+            "BUILD",
+            text,
+            target_alias="python_distribution",
+            target_name="dist",
+            default_name="d",
+            address="a:dist",
         )
 
 
@@ -196,7 +215,9 @@ def test_cargo_toml_version_only_in_package_table() -> None:
 
 def test_cargo_toml_workspace_version_is_refused() -> None:
     with pytest.raises(Pyo3VersionBumpError, match="inherits its version from the Cargo workspace"):
-        find_cargo_toml_version("Cargo.toml", '[package]\nname = "demo"\nversion.workspace = true\n')
+        find_cargo_toml_version(
+            "Cargo.toml", '[package]\nname = "demo"\nversion.workspace = true\n'
+        )
 
 
 def test_cargo_lock_skips_registry_packages_of_the_same_name() -> None:
@@ -230,7 +251,8 @@ def test_dunder_version_forms() -> None:
 
 
 @pytest.mark.parametrize(
-    "part, new", [(VersionPart.major, "2.0.0"), (VersionPart.minor, "1.5.0"), (VersionPart.patch, "1.4.3")]
+    "part, new",
+    [(VersionPart.major, "2.0.0"), (VersionPart.minor, "1.5.0"), (VersionPart.patch, "1.4.3")],
 )
 def test_bump_parts(part: VersionPart, new: str) -> None:
     assert bump("1.4.2", part) == new

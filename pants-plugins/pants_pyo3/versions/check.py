@@ -37,7 +37,6 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
-
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3VersionMismatchError
 from pants_pyo3.target_types import Pyo3ModuleNameField

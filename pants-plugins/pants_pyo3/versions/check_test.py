@@ -9,7 +9,6 @@ import pytest
 from pants.engine.addresses import Address
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
-
 from pants_pyo3.errors import Pyo3VersionMismatchError
 from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
@@ -27,13 +26,19 @@ from pants_pyo3.versions.check import CheckedDistVersion, DistVersionCheckReques
 def rule_runner() -> RuleRunner:
     rule_runner = plugin_rule_runner(QueryRule(CheckedDistVersion, [DistVersionCheckRequest]))
     rule_runner.set_options(
-        list(RULE_RUNNER_GLOBAL_ARGS), env=rule_runner_env(), env_inherit=set(RULE_RUNNER_ENV_INHERIT)
+        list(RULE_RUNNER_GLOBAL_ARGS),
+        env=rule_runner_env(),
+        env_inherit=set(RULE_RUNNER_ENV_INHERIT),
     )
     return rule_runner
 
 
 def write_dist(
-    rule_runner: RuleRunner, *, artifact: str = "0.1.0", cargo: str = "0.1.0", dunder: str | None = "0.1.0"
+    rule_runner: RuleRunner,
+    *,
+    artifact: str = "0.1.0",
+    cargo: str = "0.1.0",
+    dunder: str | None = "0.1.0",
 ) -> None:
     files = crate_files("src/rust/demo")
     files["src/rust/demo/Cargo.toml"] = files["src/rust/demo/Cargo.toml"].replace(
@@ -88,10 +93,16 @@ def test_missing_dunder_version_is_not_a_mismatch(rule_runner: RuleRunner) -> No
 @pytest.mark.parametrize(
     "versions, odd_one_out",
     [
-        pytest.param({"cargo": "0.2.0"}, "0.2.0  `[package] version` in src/rust/demo/Cargo.toml", id="crate"),
-        pytest.param({"dunder": "0.0.9"}, "0.0.9  `__version__` in src/python/demo/__init__.py", id="dunder"),
         pytest.param(
-            {"artifact": "1.0.0"}, "1.0.0  `provides=python_artifact(version=...)` of src/python/demo:dist", id="wheel"
+            {"cargo": "0.2.0"}, "0.2.0  `[package] version` in src/rust/demo/Cargo.toml", id="crate"
+        ),
+        pytest.param(
+            {"dunder": "0.0.9"}, "0.0.9  `__version__` in src/python/demo/__init__.py", id="dunder"
+        ),
+        pytest.param(
+            {"artifact": "1.0.0"},
+            "1.0.0  `provides=python_artifact(version=...)` of src/python/demo:dist",
+            id="wheel",
         ),
     ],
 )

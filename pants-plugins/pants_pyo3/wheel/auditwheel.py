@@ -8,28 +8,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProcess
-from pants.engine.fs import (
-    Digest,
-    MergeDigests,
-)
+from pants.engine.fs import Digest, MergeDigests
 from pants.engine.process import ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
-
 from pants_pyo3.build.extension import BuiltPyo3Extension
 from pants_pyo3.build.plan import Pyo3ExtensionBuildRequest
 from pants_pyo3.errors import Pyo3ManylinuxError
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
 from pants_pyo3.toolchain.cross import wheel_platform_tag
-from pants_pyo3.wheel.tool_pex import (
-    AUDITWHEEL_REQUIREMENTS,
-    BACKEND_MODULE,
-    tool_pex,
-)
+from pants_pyo3.wheel.tool_pex import AUDITWHEEL_REQUIREMENTS, BACKEND_MODULE, tool_pex
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +45,24 @@ async def analyze_pyo3_module(request: Pyo3ModuleAnalysisRequest) -> Pyo3ModuleA
     """In a process cached by the module alone (not the policy, not the Python code)."""
     built, pex = await MultiGet(
         Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, request.build),
-        Get(VenvPex, PexRequest, tool_pex("pyo3_auditwheel.pex", AUDITWHEEL_REQUIREMENTS, request.interpreter_constraints)),
+        Get(
+            VenvPex,
+            PexRequest,
+            tool_pex(
+                "pyo3_auditwheel.pex", AUDITWHEEL_REQUIREMENTS, request.interpreter_constraints
+            ),
+        ),
     )
     result = await Get(
         ProcessResult,
         VenvPexProcess(
             pex,
-            argv=(BACKEND_MODULE + ".py", "analyze", wheel_platform_tag(built.triple), built.module_path),
+            argv=(
+                BACKEND_MODULE + ".py",
+                "analyze",
+                wheel_platform_tag(built.triple),
+                built.module_path,
+            ),
             input_digest=await Get(Digest, MergeDigests([built.module_digest, request.backend])),
             description=f"Analyse {built.module_path} ({built.triple}) with auditwheel",
             level=LogLevel.DEBUG,
@@ -70,13 +71,15 @@ async def analyze_pyo3_module(request: Pyo3ModuleAnalysisRequest) -> Pyo3ModuleA
     return Pyo3ModuleAnalysis(built, result.stdout.decode())
 
 
-def manylinux_platforms(label: str, platform: str, policy: str, analyses: list[dict]) -> tuple[str, ...]:
+def manylinux_platforms(
+    label: str, platform: str, policy: str, analyses: list[dict]
+) -> tuple[str, ...]:
     """The platform tags of a wheel whose modules auditwheel analysed (`wheel_backend.analyze`)
     under the `[pyo3].manylinux` `policy`: its most compatible policy they all comply with for
     `auto`, the named policy if they comply with it, else a named error."""
     if policy == "off" or not platform.startswith("linux_") or not analyses:
         return (platform,)
-    arch = platform[len("linux_"):]
+    arch = platform[len("linux_") :]
     policies = analyses[0]["policies"]
     priority = {p["name"]: p["priority"] for p in policies}
     # A wheel complies with what every module complies with.
@@ -85,7 +88,9 @@ def manylinux_platforms(label: str, platform: str, policy: str, analyses: list[d
         chosen = next(p for p in policies if p["name"] == actual)
     else:
         wanted = f"{policy}_{arch}"
-        found = [p for p in policies if wanted in (p["name"], *(f"{a}_{arch}" for a in p["aliases"]))]
+        found = [
+            p for p in policies if wanted in (p["name"], *(f"{a}_{arch}" for a in p["aliases"]))
+        ]
         if not found:
             raise Pyo3ManylinuxError(
                 f"{label}: auditwheel knows no manylinux policy {policy!r} for {arch}. Set "

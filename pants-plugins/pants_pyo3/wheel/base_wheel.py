@@ -14,9 +14,7 @@ from pants.backend.python.target_types import (
     WheelConfigSettingsField,
     WheelField,
 )
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.package_dists import (
     DistBuildChroot,
     DistBuildChrootRequest,
@@ -25,24 +23,13 @@ from pants.backend.python.util_rules.package_dists import (
 from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProcess
 from pants.engine.addresses import Address, Addresses
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
-from pants.engine.fs import (
-    EMPTY_DIGEST,
-    Digest,
-    DigestSubset,
-    MergeDigests,
-    PathGlobs,
-)
+from pants.engine.fs import EMPTY_DIGEST, Digest, DigestSubset, MergeDigests, PathGlobs
 from pants.engine.process import ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Targets
 from pants.util.logging import LogLevel
-
 from pants_pyo3.sandbox import wheel_backend
-from pants_pyo3.wheel.tool_pex import (
-    BACKEND_MODULE,
-    BUILD_REQUIREMENTS,
-    tool_pex,
-)
+from pants_pyo3.wheel.tool_pex import BACKEND_MODULE, BUILD_REQUIREMENTS, tool_pex
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +65,17 @@ async def build_pyo3_base_wheel(request: Pyo3BaseWheelRequest) -> Pyo3BaseWheel:
         # A handwritten setup.py: Pants builds with it and its pyproject.toml, not with our backend.
         return Pyo3BaseWheel(EMPTY_DIGEST)
     sources, pex = await MultiGet(
-        Get(Digest, DigestSubset(chroot.digest, PathGlobs(["**", *(f"!{p}" for p in request.strip)]))),
+        Get(
+            Digest,
+            DigestSubset(chroot.digest, PathGlobs(["**", *(f"!{p}" for p in request.strip)])),
+        ),
         # The very request Pants makes for the PEP 517 build's own environment (the same
         # requirements, from our pyproject.toml), so the two share one pex.
-        Get(VenvPex, PexRequest, tool_pex("build_backend.pex", BUILD_REQUIREMENTS, request.interpreter_constraints)),
+        Get(
+            VenvPex,
+            PexRequest,
+            tool_pex("build_backend.pex", BUILD_REQUIREMENTS, request.interpreter_constraints),
+        ),
     )
     env_names = dist[BuildBackendEnvVarsField].value
     env = await Get(EnvironmentVars, EnvironmentVarsRequest(sorted(env_names or ())))

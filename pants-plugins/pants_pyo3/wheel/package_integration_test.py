@@ -11,7 +11,6 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-
 from pants_pyo3.testutil import (
     PANTS_TOML,
     TempRepo,

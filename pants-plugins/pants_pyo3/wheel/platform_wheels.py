@@ -12,32 +12,19 @@ from dataclasses import dataclass
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
-from pants.backend.python.target_types import (
-    GenerateSetupField,
-    PythonProvidesField,
-)
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.target_types import GenerateSetupField, PythonProvidesField
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.package_dists import (
     DistBuildEnvironment,
     DistBuildEnvironmentRequest,
 )
 from pants.engine.addresses import Address, Addresses
-from pants.engine.fs import (
-    EMPTY_DIGEST,
-    AddPrefix,
-    CreateDigest,
-    Digest,
-    FileContent,
-    MergeDigests,
-)
+from pants.engine.fs import EMPTY_DIGEST, AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.build.extension import BuiltPyo3Extension, BuiltPyo3Extensions
 from pants_pyo3.build.plan import (
     Pyo3ExtensionBuildPlan,
@@ -54,10 +41,7 @@ from pants_pyo3.python.interpreter_check import (
 from pants_pyo3.sandbox import wheel_backend
 from pants_pyo3.sandbox.programs import SandboxPrograms
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
-from pants_pyo3.target_types import (
-    Pyo3ExtensionTarget,
-    Pyo3TargetTriplesField,
-)
+from pants_pyo3.target_types import Pyo3ExtensionTarget, Pyo3TargetTriplesField
 from pants_pyo3.toolchain.cross import wheel_platform_tag
 from pants_pyo3.toolchain.rust import RustToolchain
 from pants_pyo3.wheel.auditwheel import (
@@ -66,11 +50,7 @@ from pants_pyo3.wheel.auditwheel import (
     manylinux_platforms,
 )
 from pants_pyo3.wheel.base_wheel import Pyo3BaseWheel, Pyo3BaseWheelRequest
-from pants_pyo3.wheel.tool_pex import (
-    BACKEND_MODULE,
-    BUILD_REQUIREMENTS,
-    MODULES_DIR,
-)
+from pants_pyo3.wheel.tool_pex import BACKEND_MODULE, BUILD_REQUIREMENTS, MODULES_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +59,10 @@ logger = logging.getLogger(__name__)
 class Pyo3DistBuildEnvironmentRequest(DistBuildEnvironmentRequest):
     @classmethod
     def is_applicable(cls, tgt: Target) -> bool:
-        return PythonDistributionFieldSet.is_applicable(tgt) and tgt[GenerateSetupField].value is not False
+        return (
+            PythonDistributionFieldSet.is_applicable(tgt)
+            and tgt[GenerateSetupField].value is not False
+        )
 
 
 def _wheel_plan(
@@ -159,7 +142,9 @@ async def pyo3_dist_build_environment(
     versions = request.interpreter_constraints.partition_into_major_minor_versions(
         python_setup.interpreter_versions_universe
     )
-    plans = await MultiGet(Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions)
+    plans = await MultiGet(
+        Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions
+    )
     # The builds for this machine are in the chroot already; the copies generated into the package
     # tree are left out of the base wheel (each wheel gets its own modules).
     host_builds = await MultiGet(
@@ -186,11 +171,15 @@ async def pyo3_dist_build_environment(
         [
             Get(
                 CheckedPyo3Extensions,
-                Pyo3ConsumerCheckRequest(dist, "python_distribution", request.interpreter_constraints, extensions),
+                Pyo3ConsumerCheckRequest(
+                    dist, "python_distribution", request.interpreter_constraints, extensions
+                ),
             ),
             Get(
                 Pyo3BaseWheel,
-                Pyo3BaseWheelRequest(dist, request.interpreter_constraints, tuple(strip), backend_digest),
+                Pyo3BaseWheelRequest(
+                    dist, request.interpreter_constraints, tuple(strip), backend_digest
+                ),
             ),
             *(
                 Get(
@@ -226,7 +215,10 @@ async def pyo3_dist_build_environment(
                 "abi_tag": abi_tag,
                 "platforms": list(wheel_platforms),
                 "modules": [
-                    {"path": b.module_path, "source": f"{MODULES_DIR}/{builds.index(b)}/{b.module_path}"}
+                    {
+                        "path": b.module_path,
+                        "source": f"{MODULES_DIR}/{builds.index(b)}/{b.module_path}",
+                    }
                     for b in modules
                 ],
             }
@@ -243,10 +235,15 @@ async def pyo3_dist_build_environment(
     ]
     digest = await Get(
         Digest,
-        MergeDigests([await Get(Digest, CreateDigest(files)), backend_digest, base.digest, *placed]),
+        MergeDigests(
+            [await Get(Digest, CreateDigest(files)), backend_digest, base.digest, *placed]
+        ),
     )
     return DistBuildEnvironment((), digest)
 
 
 def rules():
-    return [*collect_rules(), UnionRule(DistBuildEnvironmentRequest, Pyo3DistBuildEnvironmentRequest)]
+    return [
+        *collect_rules(),
+        UnionRule(DistBuildEnvironmentRequest, Pyo3DistBuildEnvironmentRequest),
+    ]

@@ -10,7 +10,6 @@ the real auditwheel on a real module.
 from __future__ import annotations
 
 import pytest
-
 from pants_pyo3.errors import Pyo3ManylinuxError
 from pants_pyo3.wheel.auditwheel import manylinux_platforms
 
@@ -41,10 +40,15 @@ def test_auto_takes_what_every_module_complies_with() -> None:
 
 def test_a_named_policy_is_checked() -> None:
     modules = [analysis("manylinux_2_28_x86_64")]
-    assert manylinux_platforms("w", "linux_x86_64", "manylinux_2_28", modules) == ("manylinux_2_28_x86_64",)
+    assert manylinux_platforms("w", "linux_x86_64", "manylinux_2_28", modules) == (
+        "manylinux_2_28_x86_64",
+    )
     # A legacy alias names the same policy.
     older = [analysis("manylinux_2_17_x86_64")]
-    assert manylinux_platforms("w", "linux_x86_64", "manylinux2014", older)[0] == "manylinux_2_17_x86_64"
+    assert (
+        manylinux_platforms("w", "linux_x86_64", "manylinux2014", older)[0]
+        == "manylinux_2_17_x86_64"
+    )
     with pytest.raises(Pyo3ManylinuxError) as exc:
         manylinux_platforms(
             "The cp311-cp311 wheel of a:dist",
@@ -60,9 +64,13 @@ def test_a_named_policy_is_checked() -> None:
 
 def test_unknown_policy_and_no_policy_at_all() -> None:
     with pytest.raises(Pyo3ManylinuxError, match="knows no manylinux policy 'manylinux_9_99'"):
-        manylinux_platforms("w", "linux_x86_64", "manylinux_9_99", [analysis("manylinux_2_34_x86_64")])
+        manylinux_platforms(
+            "w", "linux_x86_64", "manylinux_9_99", [analysis("manylinux_2_34_x86_64")]
+        )
     # A module that complies with no policy keeps the plain platform tag.
-    assert manylinux_platforms("w", "linux_x86_64", "auto", [analysis("linux_x86_64")]) == ("linux_x86_64",)
+    assert manylinux_platforms("w", "linux_x86_64", "auto", [analysis("linux_x86_64")]) == (
+        "linux_x86_64",
+    )
 
 
 def test_off_and_other_platforms_keep_their_tag() -> None:

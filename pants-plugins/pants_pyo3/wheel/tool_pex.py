@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from pants.backend.python.util_rules.interpreter_constraints import (
-    InterpreterConstraints,
-)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex import PexRequest
 from pants.backend.python.util_rules.pex_requirements import PexRequirements
 
@@ -23,7 +21,10 @@ BUILD_REQUIREMENTS = ("setuptools==69.5.1", "wheel==0.43.0")
 # For the manylinux check: auditwheel's own policies and analysis, in a process of their own.
 AUDITWHEEL_REQUIREMENTS = ("auditwheel==6.1.0", "pyelftools==0.31", "packaging==24.0")
 
-def tool_pex(name: str, requirements: tuple[str, ...], constraints: InterpreterConstraints) -> PexRequest:
+
+def tool_pex(
+    name: str, requirements: tuple[str, ...], constraints: InterpreterConstraints
+) -> PexRequest:
     """The environment of a wheel-building tool (setuptools, auditwheel), pinned."""
     return PexRequest(
         output_filename=name,

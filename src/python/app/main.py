@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from pp3greet import greet
 from myext import Counter, count_primes, describe_pair, fibonacci, sum_as_string
+from pp3greet import greet
 
 
 def main(argv: list[str]) -> int:

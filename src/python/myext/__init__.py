@@ -6,14 +6,7 @@ adds a couple of pure-Python helpers on top.
 
 from __future__ import annotations
 
-from myext._native import (
-    Counter,
-    ParseError,
-    count_primes,
-    fibonacci,
-    parse_pair,
-    sum_as_string,
-)
+from myext._native import Counter, ParseError, count_primes, fibonacci, parse_pair, sum_as_string
 
 __version__ = "0.1.0"
 

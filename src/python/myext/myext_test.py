@@ -3,9 +3,8 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 import myext
+import pytest
 from myext import (
     Counter,
     ParseError,

@@ -1,5 +1,4 @@
 import pytest
-
 from pp3greet import greet, shout
 
 

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 import pp3sum
+import pytest
 from pp3sum import _pp3sum, dot, fsum, mean
 
 

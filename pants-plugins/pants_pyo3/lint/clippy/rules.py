@@ -15,7 +15,6 @@ from pants.engine.process import FallibleProcessResult, Process
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import FieldSet, Target
 from pants.util.logging import LogLevel
-
 from pants_pyo3.build.cargo_command import CargoCommandRequest
 from pants_pyo3.lint.clippy.subsystem import CargoClippySubsystem, SkipCargoClippyField
 from pants_pyo3.target_types import CargoCrateSourcesField, CargoCrateTarget

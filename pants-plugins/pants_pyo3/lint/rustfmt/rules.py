@@ -19,7 +19,6 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import FieldSet, Target
 from pants.util.logging import LogLevel
 from pants.util.strutil import pluralize
-
 from pants_pyo3.lint.rustfmt.subsystem import RustfmtSubsystem, SkipRustfmtField
 from pants_pyo3.target_types import CargoCrateSourcesField, CargoCrateTarget
 from pants_pyo3.toolchain.rust import RustComponent, RustComponentRequest, RustToolchain

@@ -9,7 +9,6 @@ from textwrap import dedent
 
 import pytest
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
-
 from pants_pyo3.errors import RustComponentNotFoundError
 from pants_pyo3.lint.rustfmt.rules import _ancestor_dirs, _crate_edition
 from pants_pyo3.testutil import (
@@ -28,7 +27,9 @@ def rule_runner() -> RuleRunner:
 
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     rule_runner.set_options(
-        [*RULE_RUNNER_GLOBAL_ARGS, *extra], env=rule_runner_env(), env_inherit=set(RULE_RUNNER_ENV_INHERIT)
+        [*RULE_RUNNER_GLOBAL_ARGS, *extra],
+        env=rule_runner_env(),
+        env_inherit=set(RULE_RUNNER_ENV_INHERIT),
     )
 
 
@@ -55,7 +56,11 @@ def fake_toolchain(root: Path) -> Path:
         esac
         """
     )
-    for name, script in (("rustc", rustc), ("cargo", "#!/bin/sh\necho cargo 1.0.0\n"), ("cc", "#!/bin/sh\necho cc 1\n")):
+    for name, script in (
+        ("rustc", rustc),
+        ("cargo", "#!/bin/sh\necho cargo 1.0.0\n"),
+        ("cc", "#!/bin/sh\necho cc 1\n"),
+    ):
         (bin_dir / name).write_text(script)
         (bin_dir / name).chmod(0o755)
     return bin_dir
@@ -74,7 +79,10 @@ def test_crate_edition_defaults_like_cargo() -> None:
     def contents(text: str) -> DigestContents:
         return DigestContents([FileContent("src/rust/a/Cargo.toml", text.encode())])
 
-    assert _crate_edition(contents('[package]\nname = "a"\nedition = "2021"\n'), "src/rust/a") == "2021"
+    assert (
+        _crate_edition(contents('[package]\nname = "a"\nedition = "2021"\n'), "src/rust/a")
+        == "2021"
+    )
     assert _crate_edition(contents('[package]\nname = "a"\n'), "src/rust/a") == "2015"
     assert _crate_edition(contents("not toml ["), "src/rust/a") == "2015"
 
