@@ -48,7 +48,7 @@ TESTS = "src/python/myext:tests@interpreter_constraints=py311"
 # each Pants run is narrowed to this one, as `maturin build --interpreter python3.11` is.
 ONE_VERSION = "3.11"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pants-pyo3-bench"
-# The named cache the plugin builds in (`pants_pyo3.rules.NAMED_CACHE`).
+# The named cache the plugin builds in (`pants_pyo3.build.cargo.NAMED_CACHE`).
 CARGO_NAMED_CACHE = "pants_pyo_cargo"
 # Its target directories (one per target triple and interpreter ABI under `targets/`, see
 # pyo3_build.py) and the rustc wrappers that go with them.
