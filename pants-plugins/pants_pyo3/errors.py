@@ -70,7 +70,3 @@ class Pyo3VersionBumpError(Pyo3Error):
 
 class InconsistentVersionsError(Pyo3VersionBumpError):
     """The places a version is written disagree."""
-
-
-class Pyo3CrossToolchainMissingError(Pyo3Error):
-    """A target asks for a triple that `[pyo3-cross].toolchains` has no toolchain for."""

@@ -23,7 +23,6 @@ class CargoManifest:
     package_name: str
     version: str | None
     lib_name: str
-    crate_types: tuple[str, ...]
     # The lowest CPython (major, minor) of pyo3's `abi3-pyXY` feature, if the build enables abi3.
     abi3_floor: tuple[int, int] | None
 
@@ -85,6 +84,5 @@ def parse_cargo_manifest(
         package_name=package["name"],
         version=version if isinstance(version, str) else None,
         lib_name=lib.get("name", package["name"].replace("-", "_")),
-        crate_types=crate_types,
         abi3_floor=abi3_floor,
     )

@@ -11,7 +11,7 @@ from typing import Any
 from pants.option.option_types import DictOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
-from pants_pyo3.errors import CrossToolchainError, Pyo3CrossToolchainMissingError
+from pants_pyo3.errors import CrossToolchainError
 from pants_pyo3.toolchain.cross import TOOLCHAIN_KEYS, CrossToolchain, parse_toolchains
 
 logger = logging.getLogger(__name__)
@@ -79,28 +79,6 @@ class Pyo3CrossSubsystem(Subsystem):
                     """
                 )
             ) from e
-
-    def toolchain_for(self, triple: str, *, requested_by: str) -> CrossToolchain:
-        """The toolchain for `triple`, or an error that says how to get one."""
-        toolchain = self.toolchains().get(triple)
-        if toolchain is None:
-            configured = ", ".join(f"`{t}`" for t in self.toolchains()) or "none"
-            hint = (
-                f"On Debian 12 run `{SETUP_SCRIPT}` as root, then run Pants through `./pants`"
-                if triple == "aarch64-unknown-linux-gnu"
-                else f"Install a Rust standard library and a linker for `{triple}`"
-            )
-            raise Pyo3CrossToolchainMissingError(
-                softwrap(
-                    f"""
-                    {requested_by} builds for `{triple}`, but `[{self.options_scope}].toolchains`
-                    has no toolchain for it (configured: {configured}). {hint}, or set
-                    `PANTS_PYO3_CROSS_TOOLCHAINS` to a dict that maps `{triple}` to its `rustc`,
-                    `cargo`, `linker`, `sysroot` and `runner`. See docs/cross.md.
-                    """
-                )
-            )
-        return toolchain
 
 
 def rules():

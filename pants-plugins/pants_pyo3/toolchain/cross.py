@@ -154,7 +154,6 @@ class TargetPython:
     # The interpreter inside the sysroot, to run under the toolchain's runner.
     executable: str
     ext_suffix: str
-    soabi: str
 
     @property
     def version(self) -> str:
@@ -206,7 +205,6 @@ def find_target_python(sysroot: str, version: str, triple: str) -> TargetPython 
             sysconfigdata=path,
             executable=os.path.join(sysroot, prefix, "bin", f"python{version}"),
             ext_suffix=str(config.get("EXT_SUFFIX") or ""),
-            soabi=str(config.get("SOABI") or ""),
         )
     return None
 

@@ -195,7 +195,6 @@ def test_find_target_python_reads_sysconfigdata_without_running_it(tmp_path: Pat
         sysconfigdata=str(lib / "_sysconfigdata__linux_aarch64-linux-gnu.py"),
         executable=str(tmp_path / "usr" / "bin" / "python3.11"),
         ext_suffix=".cpython-311-aarch64-linux-gnu.so",
-        soabi="cpython-311-aarch64-linux-gnu",
     )
     assert find_target_python(str(tmp_path), "3.12", AARCH64_LINUX) is None
     assert find_target_python("", "3.11", AARCH64_LINUX) is None

@@ -38,12 +38,6 @@ class Pyo3Interpreter:
     def version(self) -> str:
         return f"{self.major}.{self.minor}"
 
-    @property
-    def tag(self) -> str:
-        """The wheel interpreter tag, e.g. `cp311`."""
-        prefix = "cp" if self.implementation == "cpython" else self.implementation[:2]
-        return f"{prefix}{self.major}{self.minor}"
-
 
 _INTERPRETER_PROBE = (
     "import json, sys, sysconfig; print(json.dumps({"
