@@ -15,6 +15,7 @@ from pants_pyo3.publish import redaction
 from pants_pyo3.python import codegen, dependency_inference, interpreter_check, module_mapper
 from pants_pyo3.sandbox import programs
 from pants_pyo3.sdist import rules as sdist
+from pants_pyo3.subsystems import auditwheel as auditwheel_subsystem
 from pants_pyo3.subsystems import cross as cross_subsystem
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 from pants_pyo3.toolchain import interpreter, rust
@@ -27,6 +28,7 @@ def rules():
         *rust.rules(),
         *interpreter.rules(),
         *cross_subsystem.rules(),
+        *auditwheel_subsystem.rules(),
         *crate.rules(),
         *plan.rules(),
         *cross.rules(),

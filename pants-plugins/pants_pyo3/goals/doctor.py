@@ -59,14 +59,12 @@ from pants_pyo3.target_types import (
 from pants_pyo3.toolchain.cross import toolchain_problems
 from pants_pyo3.toolchain.interpreter import Pyo3Interpreter
 from pants_pyo3.toolchain.rust import ENV_FOR_RUSTUP, RustToolchain
-from pants_pyo3.wheel.tool_pex import AUDITWHEEL_REQUIREMENTS
+from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
 
 logger = logging.getLogger(__name__)
 
-# What the wheel build fetches to judge manylinux compliance.
-AUDITWHEEL_VERSION = next(
-    r.split("==")[1] for r in AUDITWHEEL_REQUIREMENTS if r.startswith("auditwheel==")
-)
+# What the wheel build installs (from `[pyo3-auditwheel]`'s lockfile) to judge manylinux compliance.
+AUDITWHEEL_VERSION = Pyo3AuditwheelSubsystem.default_version.partition("==")[2]
 
 
 class Pyo3DoctorSubsystem(GoalSubsystem):
@@ -512,8 +510,8 @@ def wheel_lines(pyo3: Pyo3Subsystem, host_glibc: str | None) -> tuple[DoctorLine
     except OptionsError as e:
         return (DoctorLine(False, f"`{scope}`: invalid", _error_text(e)),)
     auditwheel = (
-        f"auditwheel {AUDITWHEEL_VERSION}'s analysis, run in the wheel build (Pants fetches it as a "
-        "build requirement; nothing to install)"
+        f"auditwheel {AUDITWHEEL_VERSION}'s analysis, run in the wheel build (installed from "
+        "`[pyo3-auditwheel]`'s lockfile; nothing to install)"
     )
     if policy == "off":
         return (

@@ -19,7 +19,8 @@ from pants_pyo3.build.plan import Pyo3ExtensionBuildRequest
 from pants_pyo3.errors import Pyo3ManylinuxError
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
 from pants_pyo3.toolchain.cross import wheel_platform_tag
-from pants_pyo3.wheel.tool_pex import AUDITWHEEL_REQUIREMENTS, BACKEND_MODULE, tool_pex
+from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
+from pants_pyo3.wheel.tool_pex import BACKEND_MODULE
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +42,16 @@ class Pyo3ModuleAnalysis:
 
 
 @rule(desc="Analyse a PyO3 module with auditwheel", level=LogLevel.DEBUG)
-async def analyze_pyo3_module(request: Pyo3ModuleAnalysisRequest) -> Pyo3ModuleAnalysis:
+async def analyze_pyo3_module(
+    request: Pyo3ModuleAnalysisRequest, auditwheel: Pyo3AuditwheelSubsystem
+) -> Pyo3ModuleAnalysis:
     """In a process cached by the module alone (not the policy, not the Python code)."""
     built, pex = await MultiGet(
         Get(BuiltPyo3Extension, Pyo3ExtensionBuildRequest, request.build),
         Get(
             VenvPex,
             PexRequest,
-            tool_pex(
-                "pyo3_auditwheel.pex", AUDITWHEEL_REQUIREMENTS, request.interpreter_constraints
-            ),
+            auditwheel.to_pex_request(interpreter_constraints=request.interpreter_constraints),
         ),
     )
     result = await Get(

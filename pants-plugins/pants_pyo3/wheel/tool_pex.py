@@ -1,7 +1,12 @@
 # Copyright 2026 pants-pyo3 contributors.
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 
-"""The pinned Python tools the wheel rules run in processes of their own."""
+"""The wheel rules' shared names and the pinned setuptools they build base wheels with.
+
+setuptools stays a requirement list, not a tool subsystem with a lockfile: Pants installs a dist's
+`[build-system].requires` from raw requirements, and the base wheel shares that environment.
+auditwheel is `[pyo3-auditwheel]` (subsystems/auditwheel.py).
+"""
 
 from __future__ import annotations
 
@@ -18,14 +23,13 @@ BACKEND_MODULE = "_pants_pyo3_backend"
 MODULES_DIR = "_pants_pyo3_modules"
 # Pinned so wheel builds are reproducible; all support CPython 3.8 to 3.13.
 BUILD_REQUIREMENTS = ("setuptools==69.5.1", "wheel==0.43.0")
-# For the manylinux check: auditwheel's own policies and analysis, in a process of their own.
-AUDITWHEEL_REQUIREMENTS = ("auditwheel==6.1.0", "pyelftools==0.31", "packaging==24.0")
 
 
 def tool_pex(
     name: str, requirements: tuple[str, ...], constraints: InterpreterConstraints
 ) -> PexRequest:
-    """The environment of a wheel-building tool (setuptools, auditwheel), pinned."""
+    """The environment of the setuptools that builds base wheels, pinned like the `[build-system]`
+    requirements Pants installs for the dist (an identical request, so one pex serves both)."""
     return PexRequest(
         output_filename=name,
         internal_only=True,
