@@ -44,7 +44,7 @@ MATRIX_TOML = PANTS_TOML.replace(
     'pip_version = "latest"',
 ).replace('manylinux = "off"', 'manylinux = "auto"')
 WHEEL_RE = re.compile(
-    r"^(?P<name>[a-z_]+)-0\.1\.0-(?P<python>cp3\d+)-(?P<abi>cp3\d+|abi3)-(?P<platforms>[a-z0-9_.]+)\.whl$"
+    r"^(?P<name>[a-z0-9_]+)-0\.1\.0-(?P<python>cp3\d+)-(?P<abi>cp3\d+|abi3)-(?P<platforms>[a-z0-9_.]+)\.whl$"
 )
 
 AUDITWHEEL_TAG_RE = re.compile(r'consistent\s+with\s+the\s+following\s+platform\s+tag:\s*"([^"]+)"')
