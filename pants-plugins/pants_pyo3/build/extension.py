@@ -21,11 +21,9 @@ from pants.util.strutil import softwrap
 from pants_pyo3.build.cargo import CACHE_PATH, CargoProcess
 from pants_pyo3.build.cross import CrossBuildSetup, CrossBuildSetupRequest
 from pants_pyo3.build.plan import (
-    AllPyo3ExtensionTargets,
     Pyo3ExtensionBuildPlan,
     Pyo3ExtensionBuildRequest,
     Pyo3ExtensionBuildsRequest,
-    check_unique_module_names,
     host_abi_tag,
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
@@ -115,11 +113,9 @@ async def build_pyo3_extension(
     request: Pyo3ExtensionBuildRequest,
     toolchain: RustToolchain,
     pyo3: Pyo3Subsystem,
-    all_extensions: AllPyo3ExtensionTargets,
 ) -> BuiltPyo3Extension:
     tgt = request.target
     interpreter = request.interpreter
-    check_unique_module_names(all_extensions)
     crate, python_root = await MultiGet(
         Get(Pyo3Crate, Pyo3CrateRequest(tgt)),
         Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(tgt)),

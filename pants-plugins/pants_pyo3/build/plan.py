@@ -13,14 +13,19 @@ from typing import DefaultDict
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.build_graph.address import ResolveError
 from pants.engine.addresses import Address
 from pants.engine.process import ProcessExecutionFailure
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import AllTargets, Target, Targets
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
-from pants_pyo3.errors import Pyo3ExtensionError, Pyo3InterpreterNotFoundError
+from pants_pyo3.errors import (
+    Pyo3ExtensionError,
+    Pyo3InterpreterNotFoundError,
+    RustToolchainNotFoundError,
+)
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
 from pants_pyo3.target_types import (
@@ -44,22 +49,36 @@ async def find_all_pyo3_extensions(all_targets: AllTargets) -> AllPyo3ExtensionT
     return AllPyo3ExtensionTargets(tgt for tgt in all_targets if tgt.has_field(Pyo3ModuleNameField))
 
 
-def check_unique_module_names(targets: AllPyo3ExtensionTargets) -> None:
+def module_name_problem(
+    targets: AllPyo3ExtensionTargets, module: str | None = None
+) -> Pyo3ExtensionError | None:
+    """The error for two `pyo3_extension`s claiming one Python module (`module`, or any), or None."""
     owners: DefaultDict[str, list[Address]] = defaultdict(list)
     for tgt in targets:
         owners[tgt[Pyo3ModuleNameField].value].append(tgt.address)
-    clashes = {module: addrs for module, addrs in owners.items() if len(addrs) > 1}
-    if clashes:
-        module, addrs = sorted(clashes.items())[0]
-        raise Pyo3ExtensionError(
-            softwrap(
-                f"""
-                The `{Pyo3ExtensionTarget.alias}` targets {', '.join(str(a) for a in sorted(addrs))}
-                all claim the Python module `{module}`, and only one library can be imported under
-                a name. Give each a distinct `{Pyo3ModuleNameField.alias}`.
-                """
-            )
+    clashes = {
+        name: addrs
+        for name, addrs in owners.items()
+        if len(addrs) > 1 and (module is None or name == module)
+    }
+    if not clashes:
+        return None
+    module, addrs = sorted(clashes.items())[0]
+    return Pyo3ExtensionError(
+        softwrap(
+            f"""
+            The `{Pyo3ExtensionTarget.alias}` targets {', '.join(str(a) for a in sorted(addrs))}
+            all claim the Python module `{module}`, and only one library can be imported under
+            a name. Give each a distinct `{Pyo3ModuleNameField.alias}`.
+            """
         )
+    )
+
+
+def check_unique_module_names(targets: AllPyo3ExtensionTargets) -> None:
+    problem = module_name_problem(targets)
+    if problem is not None:
+        raise problem
 
 
 @dataclass(frozen=True)
@@ -142,15 +161,6 @@ def triple_problem(
     return None
 
 
-def _check_triples(
-    tgt: Target, triples: tuple[str, ...], toolchain: RustToolchain, cross: Pyo3CrossSubsystem
-) -> None:
-    for triple in triples:
-        problem = triple_problem(tgt, triple, toolchain, cross)
-        if problem is not None:
-            raise problem
-
-
 def admitted_versions(
     tgt: Target, constraints: InterpreterConstraints, python_setup: PythonSetup
 ) -> tuple[str, ...]:
@@ -212,28 +222,88 @@ def narrow_to_version(constraints: InterpreterConstraints, version: str) -> Inte
     return InterpreterConstraints(f"{c},=={version}.*" for c in constraints)
 
 
-async def interpreter_for_version(
+def interpreter_not_found(
     tgt: Target, constraints: InterpreterConstraints, version: str
-) -> Pyo3Interpreter:
-    """The interpreter of one major.minor version that the constraints admit."""
+) -> Pyo3InterpreterNotFoundError:
+    """The error for an admitted CPython version with no interpreter where Pants looks."""
+    major, minor = version_tuple(version)
+    return Pyo3InterpreterNotFoundError(
+        softwrap(
+            f"""
+            The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for every CPython
+            version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit, which
+            includes {version}, but no CPython {version} interpreter was found where
+            `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
+            install {version}`), or narrow the constraints to exclude it, e.g.
+            `{Pyo3InterpreterConstraintsField.alias}=["CPython>={major}.{minor + 1}"]`.
+            """
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PlannedInterpreterRequest:
+    """The interpreter of one major.minor version that an extension's constraints admit."""
+
+    target: Target
+    interpreter_constraints: InterpreterConstraints
+    version: str
+
+
+@dataclass(frozen=True)
+class PlannedInterpreter:
+    version: str
+    # One of the two.
+    interpreter: Pyo3Interpreter | None
+    problem: Pyo3InterpreterNotFoundError | None
+
+
+@rule(desc="Find an interpreter for a PyO3 build", level=LogLevel.DEBUG)
+async def find_planned_interpreter(request: PlannedInterpreterRequest) -> PlannedInterpreter:
+    constraints = narrow_to_version(request.interpreter_constraints, request.version)
     try:
-        return await Get(
-            Pyo3Interpreter, Pyo3InterpreterRequest(narrow_to_version(constraints, version))
-        )
+        interpreter = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(constraints))
     except ProcessExecutionFailure:
-        major, minor = version_tuple(version)
-        raise Pyo3InterpreterNotFoundError(
-            softwrap(
-                f"""
-                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for every CPython
-                version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit, which
-                includes {version}, but no CPython {version} interpreter was found where
-                `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
-                install {version}`), or narrow the constraints to exclude it, e.g.
-                `{Pyo3InterpreterConstraintsField.alias}=["CPython>={major}.{minor + 1}"]`.
-                """
-            )
+        problem = interpreter_not_found(
+            request.target, request.interpreter_constraints, request.version
         )
+        return PlannedInterpreter(request.version, None, problem)
+    return PlannedInterpreter(request.version, interpreter, None)
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """Something that stops an extension's builds: what it concerns (for the doctor) and the named
+    error the build raises."""
+
+    # "module", "crate", "interpreters", "abi3", "toolchain", "CPython 3.14", "target <triple>".
+    subject: str
+    error: Exception
+
+
+@dataclass(frozen=True)
+class Pyo3ExtensionPlanReport:
+    """All the plan of one extension finds, its problems included, without raising: the build raises
+    the first problem (`Pyo3ExtensionBuildPlan`), `pyo3-doctor` prints them all."""
+
+    target: Target
+    crate: Pyo3Crate | None
+    interpreter_constraints: InterpreterConstraints
+    # The CPython versions the constraints admit, and the interpreters of those built (each admitted
+    # version; for abi3 only the lowest) that were found.
+    admitted: tuple[str, ...]
+    interpreters: tuple[Pyo3Interpreter, ...]
+    abi3_floor: tuple[int, int] | None
+    triples: tuple[str, ...]
+    problems: tuple[PlanProblem, ...]
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The versions built."""
+        return build_versions(self.admitted, self.abi3_floor)
+
+    def problem(self, subject: str) -> Exception | None:
+        return next((p.error for p in self.problems if p.subject == subject), None)
 
 
 @dataclass(frozen=True)
@@ -247,32 +317,79 @@ class Pyo3ExtensionBuildPlan:
     requests: tuple[Pyo3ExtensionBuildRequest, ...]
 
 
-@rule(desc="Plan the builds of a PyO3 extension", level=LogLevel.DEBUG)
-async def plan_pyo3_extension_builds(
+@rule(desc="Check the plan of a PyO3 extension", level=LogLevel.DEBUG)
+async def report_pyo3_extension_plan(
     request: Pyo3ExtensionBuildsRequest,
-    toolchain: RustToolchain,
     python_setup: PythonSetup,
     cross: Pyo3CrossSubsystem,
-) -> Pyo3ExtensionBuildPlan:
+    all_extensions: AllPyo3ExtensionTargets,
+) -> Pyo3ExtensionPlanReport:
     tgt = request.target
-    crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
+    problems: list[PlanProblem] = []
+
+    def problem(subject: str, error: Exception | None) -> None:
+        if error is not None:
+            problems.append(PlanProblem(subject, error))
+
+    problem("module", module_name_problem(all_extensions, tgt[Pyo3ModuleNameField].value))
+    crate = None
+    try:
+        crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
+    except (ResolveError, Pyo3ExtensionError) as e:
+        # A `crate` that names no target or no `cargo_crate`, an unusable Cargo.toml.
+        problem("crate", e)
     constraints = extension_interpreter_constraints(tgt, python_setup)
-    admitted = admitted_versions(tgt, constraints, python_setup)
-    floor = crate.manifest.abi3_floor
-    check_abi3_floor(tgt, constraints, admitted, floor)
-    triples = extension_triples(tgt, toolchain)
-    _check_triples(tgt, triples, toolchain, cross)
-    interpreters = []
-    for version in build_versions(admitted, floor):
-        interpreters.append(await interpreter_for_version(tgt, constraints, version))
+    admitted: tuple[str, ...] = ()
+    try:
+        admitted = admitted_versions(tgt, constraints, python_setup)
+    except Pyo3ExtensionError as e:
+        problem("interpreters", e)
+    floor = crate.manifest.abi3_floor if crate else None
+    try:
+        check_abi3_floor(tgt, constraints, admitted, floor)
+    except Pyo3ExtensionError as e:
+        problem("abi3", e)
+    triples: tuple[str, ...] = tgt[Pyo3TargetTriplesField].value or ()
+    try:
+        toolchain = await Get(RustToolchain)
+    except RustToolchainNotFoundError as e:
+        problem("toolchain", e)
+    else:
+        triples = extension_triples(tgt, toolchain)
+        for triple in triples:
+            problem(f"target {triple}", triple_problem(tgt, triple, toolchain, cross))
+    # Looked up together: each is a process of ~2 s that no cache keeps across runs.
+    found = await MultiGet(
+        Get(PlannedInterpreter, PlannedInterpreterRequest(tgt, constraints, version))
+        for version in build_versions(admitted, floor)
+    )
+    for planned in found:
+        problem(f"CPython {planned.version}", planned.problem)
+    return Pyo3ExtensionPlanReport(
+        target=tgt,
+        crate=crate,
+        interpreter_constraints=constraints,
+        admitted=admitted,
+        interpreters=tuple(p.interpreter for p in found if p.interpreter is not None),
+        abi3_floor=floor,
+        triples=triples,
+        problems=tuple(problems),
+    )
+
+
+@rule(desc="Plan the builds of a PyO3 extension", level=LogLevel.DEBUG)
+async def plan_pyo3_extension_builds(request: Pyo3ExtensionBuildsRequest) -> Pyo3ExtensionBuildPlan:
+    report = await Get(Pyo3ExtensionPlanReport, Pyo3ExtensionBuildsRequest, request)
+    if report.problems:
+        raise report.problems[0].error
     return Pyo3ExtensionBuildPlan(
-        tgt.address,
-        constraints,
-        floor,
+        report.target.address,
+        report.interpreter_constraints,
+        report.abi3_floor,
         tuple(
-            Pyo3ExtensionBuildRequest(tgt, interpreter, triple)
-            for triple in triples
-            for interpreter in interpreters
+            Pyo3ExtensionBuildRequest(report.target, interpreter, triple)
+            for triple in report.triples
+            for interpreter in report.interpreters
         ),
     )
 

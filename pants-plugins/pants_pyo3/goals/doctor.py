@@ -13,8 +13,6 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-from pants.backend.python.subsystems.setup import PythonSetup
-from pants.build_graph.address import ResolveError
 from pants.engine.console import Console
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
 from pants.engine.goal import Goal, GoalSubsystem
@@ -27,24 +25,9 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.build.cargo import NAMED_CACHE
 from pants_pyo3.build.cross import cross_toolchain_probe
-from pants_pyo3.build.plan import (
-    AllPyo3ExtensionTargets,
-    admitted_versions,
-    build_versions,
-    check_abi3_floor,
-    extension_interpreter_constraints,
-    extension_triples,
-    interpreter_for_version,
-    triple_problem,
-    version_tuple,
-)
-from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
-from pants_pyo3.errors import (
-    CrossToolchainError,
-    Pyo3ExtensionError,
-    Pyo3InterpreterNotFoundError,
-    RustToolchainNotFoundError,
-)
+from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest, Pyo3ExtensionPlanReport, version_tuple
+from pants_pyo3.errors import CrossToolchainError, RustToolchainNotFoundError
+from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
@@ -54,12 +37,10 @@ from pants_pyo3.target_types import (
     Pyo3FeaturesField,
     Pyo3ModuleNameField,
     Pyo3ProfileField,
-    Pyo3TargetTriplesField,
 )
 from pants_pyo3.toolchain.cross import toolchain_problems
 from pants_pyo3.toolchain.interpreter import Pyo3Interpreter
 from pants_pyo3.toolchain.rust import ENV_FOR_RUSTUP, RustToolchain
-from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
 
 logger = logging.getLogger(__name__)
 
@@ -249,16 +230,17 @@ def _describe(probe: InterpreterProbe) -> str:
 class TripleCheckRequest:
     """Where an extension's build for one target triple gets its standard library and linker."""
 
-    target: Target
     triple: str
     # The CPython versions built for the triple (for a cross toolchain's sysroot), or () for abi3.
     versions: tuple[str, ...]
+    # What the build plan found wrong with the triple (no standard library, unknown triple).
+    problem: Exception | None = None
 
 
 @rule(desc="Check a target triple of a `pyo3_extension`", level=LogLevel.DEBUG)
 async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -> DoctorSection:
     """The lines of one triple (a section without a title: the extension's section holds them)."""
-    tgt, triple = request.target, request.triple
+    triple = request.triple
     try:
         configured = cross.toolchains().get(triple)
     except CrossToolchainError as e:
@@ -275,7 +257,7 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
             return DoctorSection(
                 "", (DoctorLine(False, f"target {triple}: not checked without a Rust toolchain"),)
             )
-        problem = triple_problem(tgt, triple, toolchain, cross)
+        problem = request.problem
         if problem is not None:
             text = (
                 f"target {triple}: no standard library and no `[{cross.options_scope}]` toolchain"
@@ -358,12 +340,10 @@ class ExtensionCheckRequest:
 
 
 @rule(desc="Check a `pyo3_extension` build", level=LogLevel.DEBUG)
-async def check_extension(
-    request: ExtensionCheckRequest,
-    python_setup: PythonSetup,
-    all_extensions: AllPyo3ExtensionTargets,
-) -> DoctorSection:
+async def check_extension(request: ExtensionCheckRequest) -> DoctorSection:
+    """The build plan's own report, line by line: what it found, and each problem with its fix."""
     tgt = request.target
+    report = await Get(Pyo3ExtensionPlanReport, Pyo3ExtensionBuildsRequest(tgt))
     module_name = tgt[Pyo3ModuleNameField].value
     features = tgt[Pyo3FeaturesField].value or ()
     title = (
@@ -373,112 +353,107 @@ async def check_extension(
     )
     lines: list[DoctorLine] = []
 
-    clashing = sorted(
-        str(other.address)
-        for other in all_extensions
-        if other.address != tgt.address and other[Pyo3ModuleNameField].value == module_name
-    )
-    if clashing:
+    clash = report.problem("module")
+    if clash is not None:
         lines.append(
-            DoctorLine(
-                False,
-                f"module {module_name} is also claimed by {', '.join(clashing)}",
-                f"Give each `{Pyo3ExtensionTarget.alias}` a distinct `{Pyo3ModuleNameField.alias}`.",
-            )
+            DoctorLine(False, f"module {module_name} is claimed twice", _error_text(clash))
         )
 
-    abi3_floor = None
-    try:
-        crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
-    except (ResolveError, Pyo3ExtensionError) as e:
-        # The same errors a build raises: a `crate` that is no `cargo_crate`, an unusable Cargo.toml.
+    crate_problem = report.problem("crate")
+    if crate_problem is not None or report.crate is None:
         lines.append(
             DoctorLine(
                 False,
                 f"crate {tgt[Pyo3CrateField].value!r}: can't be built",
-                _error_text(e),
+                _error_text(crate_problem) if crate_problem else "",
             )
         )
     else:
-        manifest = crate.manifest
-        abi3_floor = manifest.abi3_floor
-        abi = f"abi3 for CPython >= {_dotted(abi3_floor)}" if abi3_floor else "version-specific ABI"
+        manifest = report.crate.manifest
+        floor = report.abi3_floor
+        abi = f"abi3 for CPython >= {_dotted(floor)}" if floor else "version-specific ABI"
         lines.append(
             DoctorLine(
                 True,
-                f"crate {crate.target.address}: {manifest.package_name} {manifest.version or '(no version)'}, "
-                f"cdylib {manifest.lib_name}, {abi}",
+                f"crate {report.crate.target.address}: {manifest.package_name} "
+                f"{manifest.version or '(no version)'}, cdylib {manifest.lib_name}, {abi}",
             )
         )
 
-    # The interpreters: the same partition, abi3 check and narrowing as the build (rules.py).
-    constraints = extension_interpreter_constraints(tgt, python_setup)
-    try:
-        admitted = admitted_versions(tgt, constraints, python_setup)
-    except Pyo3ExtensionError as e:
-        admitted = ()
+    constraints = report.interpreter_constraints
+    admitted_problem = report.problem("interpreters")
+    if admitted_problem is not None:
         lines.append(
-            DoctorLine(False, f"interpreters for {constraints}: none admitted", _error_text(e))
+            DoctorLine(
+                False,
+                f"interpreters for {constraints}: none admitted",
+                _error_text(admitted_problem),
+            )
         )
     else:
         lines.append(
             DoctorLine(
                 True,
-                f"interpreters for {constraints}: CPython {', '.join(admitted)} "
+                f"interpreters for {constraints}: CPython {', '.join(report.admitted)} "
                 f"(of `[python].interpreter_versions_universe`)",
             )
         )
-    if abi3_floor and admitted:
-        built_for = build_versions(admitted, abi3_floor)[0]
-        try:
-            check_abi3_floor(tgt, constraints, admitted, abi3_floor)
-        except Pyo3ExtensionError as e:
+    floor = report.abi3_floor
+    if floor and report.admitted:
+        abi3_problem = report.problem("abi3")
+        if abi3_problem is not None:
+            below = ", ".join(v for v in report.admitted if version_tuple(v) < floor)
             lines.append(
                 DoctorLine(
                     False,
-                    f"abi3 floor CPython {_dotted(abi3_floor)} is above admitted "
-                    f"{', '.join(v for v in admitted if version_tuple(v) < abi3_floor)}",
-                    _error_text(e),
+                    f"abi3 floor CPython {_dotted(floor)} is above admitted {below}",
+                    _error_text(abi3_problem),
                 )
             )
         else:
             lines.append(
                 DoctorLine(
                     True,
-                    f"abi3 floor CPython {_dotted(abi3_floor)} <= every admitted version: one build, "
-                    f"against CPython {built_for}, for all of them",
+                    f"abi3 floor CPython {_dotted(floor)} <= every admitted version: one build, "
+                    f"against CPython {report.versions[0]}, for all of them",
                 )
             )
-    versions = build_versions(admitted, abi3_floor)
-    for version in versions:
-        try:
-            interpreter = await interpreter_for_version(tgt, constraints, version)
-        except Pyo3InterpreterNotFoundError as e:
+    found = {i.version: i for i in report.interpreters}
+    probes = await MultiGet(
+        Get(InterpreterProbe, InterpreterProbeRequest(i)) for i in report.interpreters
+    )
+    described = {p.interpreter.version: _describe(p) for p in probes}
+    for version in report.versions:
+        missing = report.problem(f"CPython {version}")
+        if missing is not None:
             lines.append(
-                DoctorLine(False, f"CPython {version}: no interpreter found", _error_text(e))
+                DoctorLine(False, f"CPython {version}: no interpreter found", _error_text(missing))
             )
             continue
-        probe = await Get(InterpreterProbe, InterpreterProbeRequest(interpreter))
+        interpreter = found[version]
+        suffix = ".abi3.so" if floor else interpreter.ext_suffix
         lines.append(
             DoctorLine(
                 True,
-                f"CPython {version}: {_describe(probe)} at {interpreter.executable.path} "
-                f"(module suffix {'.abi3.so' if abi3_floor else interpreter.ext_suffix})",
+                f"CPython {version}: {described[version]} at {interpreter.executable.path} "
+                f"(module suffix {suffix})",
             )
         )
 
-    triples = tgt[Pyo3TargetTriplesField].value
-    if not triples:
-        try:
-            triples = extension_triples(tgt, await Get(RustToolchain))
-        except RustToolchainNotFoundError:
-            triples = ()
-            lines.append(
-                DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain")
-            )
+    if report.problem("toolchain") is not None:
+        lines.append(
+            DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain")
+        )
     triple_sections = await MultiGet(
-        Get(DoctorSection, TripleCheckRequest(tgt, triple, () if abi3_floor else versions))
-        for triple in triples
+        Get(
+            DoctorSection,
+            TripleCheckRequest(
+                triple,
+                () if floor else report.versions,
+                report.problem(f"target {triple}"),
+            ),
+        )
+        for triple in report.triples
     )
     for triple_section in triple_sections:
         lines.extend(triple_section.lines)

@@ -37,5 +37,6 @@ class Pyo3AuditwheelSubsystem(PythonToolRequirementsBase):
     default_lockfile_resource = ("pants_pyo3.subsystems", "auditwheel.lock")
     lockfile_rules_type = LockfileRules.SIMPLE
 
+
 def rules():
     return [*Pyo3AuditwheelSubsystem.rules()]

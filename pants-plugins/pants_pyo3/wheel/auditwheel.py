@@ -17,9 +17,9 @@ from pants.util.logging import LogLevel
 from pants_pyo3.build.extension import BuiltPyo3Extension
 from pants_pyo3.build.plan import Pyo3ExtensionBuildRequest
 from pants_pyo3.errors import Pyo3ManylinuxError
+from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
 from pants_pyo3.toolchain.cross import wheel_platform_tag
-from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
 from pants_pyo3.wheel.tool_pex import BACKEND_MODULE
 
 logger = logging.getLogger(__name__)
