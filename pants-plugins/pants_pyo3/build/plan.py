@@ -28,6 +28,7 @@ from pants_pyo3.errors import (
 )
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
+from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
 from pants_pyo3.target_types import (
     Pyo3ExtensionTarget,
     Pyo3InterpreterConstraintsField,
@@ -120,8 +121,31 @@ def extension_triples(tgt: Target, toolchain: RustToolchain) -> tuple[str, ...]:
     return tgt[Pyo3TargetTriplesField].value or (toolchain.host,)
 
 
+def host_only_problem(
+    tgt: Target, triples: tuple[str, ...], toolchain: RustToolchain, pyo3: Pyo3Subsystem
+) -> Pyo3ExtensionError | None:
+    """Under `[pyo3].host_only`, an extension must be built for this machine's triple."""
+    if toolchain.host in triples:
+        return None
+    field = tgt[Pyo3TargetTriplesField]
+    return Pyo3ExtensionError(
+        softwrap(
+            f"""
+            `[{pyo3.options_scope}].host_only` builds for this machine's triple
+            (`{toolchain.host}`) only, but the `{field.alias}` of the
+            `{Pyo3ExtensionTarget.alias}` target {tgt.address} ({', '.join(triples)}) leave it
+            out. Add `{toolchain.host}` to them, or build without `host_only`.
+            """
+        )
+    )
+
+
 def triple_problem(
-    tgt: Target, triple: str, toolchain: RustToolchain, cross: Pyo3CrossSubsystem
+    tgt: Target,
+    triple: str,
+    toolchain: RustToolchain,
+    cross: Pyo3CrossSubsystem,
+    pyo3: Pyo3Subsystem,
 ) -> Pyo3ExtensionError | None:
     """Why `tgt` can't be built for `triple` with the host toolchain, or None if it can (or a
     `[pyo3-cross]` toolchain is configured for it: `cross.toolchain_problems` checks that one)."""
@@ -153,8 +177,10 @@ def triple_problem(
                 at {toolchain.sysroot} (installed: {', '.join(toolchain.installed) or 'none'}),
                 and `[{cross.options_scope}].toolchains` has no toolchain for it. Install it
                 with `rustup target add {triple}` (for the toolchain {toolchain.release}), or
-                configure a cross toolchain for it{setup}; see docs/cross.md. Or remove
-                `{triple}` from `{field.alias}`.
+                configure a cross toolchain for it{setup}; see docs/cross.md. Or leave
+                `{triple}` out: build for this machine's triple (`{toolchain.host}`) only with
+                `--{pyo3.options_scope}-host-only` (or `PANTS_PYO3_HOST_ONLY=true`), or remove it
+                from `{field.alias}`.
                 """
             )
         )
@@ -322,6 +348,7 @@ async def report_pyo3_extension_plan(
     request: Pyo3ExtensionBuildsRequest,
     python_setup: PythonSetup,
     cross: Pyo3CrossSubsystem,
+    pyo3: Pyo3Subsystem,
     all_extensions: AllPyo3ExtensionTargets,
 ) -> Pyo3ExtensionPlanReport:
     tgt = request.target
@@ -356,8 +383,17 @@ async def report_pyo3_extension_plan(
         problem("toolchain", e)
     else:
         triples = extension_triples(tgt, toolchain)
+        if pyo3.host_only:
+            problem("target", host_only_problem(tgt, triples, toolchain, pyo3))
+            left_out = [t for t in triples if t != toolchain.host]
+            if left_out:
+                logger.info(
+                    f"{tgt.address}: building for {toolchain.host} only "
+                    f"([{pyo3.options_scope}].host_only), not for {', '.join(left_out)}"
+                )
+            triples = tuple(t for t in triples if t == toolchain.host)
         for triple in triples:
-            problem(f"target {triple}", triple_problem(tgt, triple, toolchain, cross))
+            problem(f"target {triple}", triple_problem(tgt, triple, toolchain, cross, pyo3))
     # Looked up together: each is a process of ~2 s that no cache keeps across runs.
     found = await MultiGet(
         Get(PlannedInterpreter, PlannedInterpreterRequest(tgt, constraints, version))

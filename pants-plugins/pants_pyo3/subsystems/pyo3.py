@@ -8,7 +8,7 @@ import os
 import re
 
 from pants.option.errors import OptionsError
-from pants.option.option_types import StrListOption, StrOption
+from pants.option.option_types import BoolOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
 
@@ -53,6 +53,18 @@ class Pyo3Subsystem(Subsystem):
             """
         ),
         advanced=True,
+    )
+    host_only = BoolOption(
+        default=False,
+        help=lambda cls: softwrap(
+            f"""
+            Build each `pyo3_extension` for this machine's target triple only, leaving out the
+            other `target_triples` (and their wheels), e.g. on a machine without the cross
+            toolchain they need (not root, or no apt: see README). An extension whose
+            `target_triples` leave out this machine's triple is an error. Set it with
+            `--{cls.options_scope}-host-only` or `PANTS_PYO3_HOST_ONLY=true`.
+            """
+        ),
     )
 
     _manylinux = StrOption(
