@@ -14,7 +14,7 @@ from pants.engine.addresses import Address, Addresses
 from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from pants_pyo3.build.extension import BuiltPyo3Extensions
-from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest
+from pants_pyo3.build.plan import Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest
 from pants_pyo3.errors import (
     Pyo3BuildError,
     Pyo3ExtensionError,
@@ -39,6 +39,7 @@ from pants_pyo3.testutil import (
 def rule_runner() -> RuleRunner:
     rule_runner = plugin_rule_runner(
         QueryRule(BuiltPyo3Extensions, [Pyo3ExtensionBuildsRequest]),
+        QueryRule(Pyo3ExtensionBuildPlan, [Pyo3ExtensionBuildsRequest]),
         QueryRule(Addresses, [DependenciesRequest]),
         QueryRule(CheckedPyo3Extensions, [Pyo3ConsumerCheckRequest]),
     )
@@ -194,6 +195,38 @@ def test_triple_without_installed_std(rule_runner: RuleRunner) -> None:
         Pyo3ExtensionError, contains="rustup target add riscv64gc-unknown-linux-gnu"
     ) as _:
         build(rule_runner)
+
+
+def plan(rule_runner: RuleRunner) -> Pyo3ExtensionBuildPlan:
+    tgt = rule_runner.get_target(Address("src/python/demo", target_name="native"))
+    return rule_runner.request(Pyo3ExtensionBuildPlan, [Pyo3ExtensionBuildsRequest(tgt)])
+
+
+def host_triple() -> str:
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return next(line.split()[1] for line in out.splitlines() if line.startswith("host:"))
+
+
+def test_host_only_leaves_the_other_triples_out(rule_runner: RuleRunner) -> None:
+    host = host_triple()
+    write_repo(
+        rule_runner,
+        ext_build=extension_build(target_triples=f'["{host}", "riscv64gc-unknown-linux-gnu"]'),
+    )
+    # Without the switch the missing standard library is an error that names the switch.
+    with engine_error(Pyo3ExtensionError, contains="--pyo3-host-only"):
+        plan(rule_runner)
+    set_options(rule_runner, "--pyo3-host-only")
+    assert {r.triple for r in plan(rule_runner).requests} == {host}
+
+
+def test_host_only_refuses_an_extension_without_the_host_triple(rule_runner: RuleRunner) -> None:
+    write_repo(
+        rule_runner, ext_build=extension_build(target_triples='["riscv64gc-unknown-linux-gnu"]')
+    )
+    set_options(rule_runner, "--pyo3-host-only")
+    with engine_error(Pyo3ExtensionError, contains="host_only` builds for this machine's triple"):
+        plan(rule_runner)
 
 
 def test_unknown_triple(rule_runner: RuleRunner) -> None:
