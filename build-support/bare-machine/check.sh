@@ -234,8 +234,9 @@ say "root ready in $((SECONDS - start)) s: $root (commit $(git -C "$repo" log -1
 say "  read-only: $pyenv_root, $rustup_home, $cargo_home/bin; passed: ${env_args[*]%%=*}"
 
 # --- the README's commands, inside ------------------------------------------------------------------
-# A PID namespace (so nothing started inside, pantsd included, outlives the run) with its own proc.
-unshare --pid --fork --kill-child --mount-proc="$root/proc" \
+# A PID namespace (so nothing started inside, pantsd included, outlives the run) with its own proc;
+# unshare dies with this script even if it is killed outright (--pdeathsig), and the namespace with it.
+setpriv --pdeathsig KILL unshare --pid --fork --kill-child --mount-proc="$root/proc" \
   chroot "$root" /usr/bin/env -i "${env_args[@]}" /bin/bash "$CLONE/build-support/bare-machine/inside.sh" "$CLONE" </dev/null &
 child=$!
 status=0
