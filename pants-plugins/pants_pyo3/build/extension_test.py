@@ -11,6 +11,7 @@ from textwrap import dedent
 import pytest
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address, Addresses
+from pants.engine.internals.scheduler import ExecutionError
 from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from pants_pyo3.build.extension import BuiltPyo3Extensions
@@ -193,7 +194,7 @@ def test_missing_top_version_suggests_the_upper_bound(rule_runner: RuleRunner) -
     write_repo(
         rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.12,<3.15"]')
     )
-    with engine_error(Pyo3InterpreterNotFoundError) as exc:
+    with pytest.raises(ExecutionError, match=Pyo3InterpreterNotFoundError.__name__) as exc:
         build(rule_runner)
     message = str(exc.value)
     assert 'interpreter_constraints=["CPython>=3.12,<3.14"]' in message, message
@@ -222,7 +223,7 @@ def test_field_constraints_outside_the_universe_name_the_target(rule_runner: Rul
     # it used to fail with a ValueError that names no target.
     write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython==3.15.*"]'))
     tgt = rule_runner.get_target(Address("src/python/demo", relative_file_path="__init__.py"))
-    with engine_error(Pyo3InterpreterNotFoundError) as exc:
+    with pytest.raises(ExecutionError, match=Pyo3InterpreterNotFoundError.__name__) as exc:
         rule_runner.request(Addresses, [DependenciesRequest(tgt[Dependencies])])
     message = str(exc.value)
     assert "src/python/demo:native" in message and "CPython==3.15.*" in message
@@ -457,7 +458,7 @@ def test_module_failing_at_import_is_a_build_error(rule_runner: RuleRunner, fail
     write_repo(rule_runner)
     lib_rs = Path(rule_runner.build_root, "src/rust/demo/src/lib.rs")
     lib_rs.write_text(lib_rs.read_text().replace("    Ok(())\n}", f"    {INIT_FAILURES[failure]}\n}}"))
-    with engine_error(Pyo3ImportCheckError) as exc:
+    with pytest.raises(ExecutionError, match=Pyo3ImportCheckError.__name__) as exc:
         build(rule_runner)
     message = str(exc.value)
     assert "src/python/demo:native" in message
@@ -482,7 +483,7 @@ def test_outdated_cargo_lock_says_how_to_update_it(rule_runner: RuleRunner) -> N
     subprocess.run(["cargo", "generate-lockfile", "--quiet"], cwd=crate, check=True)
     toml = crate / "Cargo.toml"
     toml.write_text(toml.read_text().replace("[dependencies]\n", '[dependencies]\nitoa = "1"\n'))
-    with engine_error(Pyo3LockfileOutdatedError) as exc:
+    with pytest.raises(ExecutionError, match=Pyo3LockfileOutdatedError.__name__) as exc:
         build(rule_runner)
     message = str(exc.value)
     assert "src/python/demo:native" in message
