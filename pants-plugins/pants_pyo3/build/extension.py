@@ -198,8 +198,8 @@ async def build_pyo3_extension(
     if result.exit_code == build_extension.EXIT_IMPORT_FAILED:
         raise Pyo3ImportCheckError(
             f"The module `{module_name}` that the `{Pyo3ExtensionTarget.alias}` target "
-            f"{tgt.address} built ({what}) fails when it is imported, so it goes into no wheel, pex "
-            f"or test:\n\n{stderr}\n\n"
+            f"{tgt.address} built ({what}) fails when it is imported, so it goes into no wheel, "
+            f"pex or test:\n\n{stderr}\n\n"
             + softwrap(
                 f"""
                 Fix the crate's `#[pymodule] fn {name}` (a panic or an `Err` returned while the

@@ -24,9 +24,9 @@ from pants_pyo3.errors import (
     Pyo3BuildError,
     Pyo3ExtensionError,
     Pyo3ImportCheckError,
-    Pyo3LockfileOutdatedError,
     Pyo3InterpreterMismatchError,
     Pyo3InterpreterNotFoundError,
+    Pyo3LockfileOutdatedError,
     RustToolchainNotFoundError,
 )
 from pants_pyo3.python.interpreter_check import CheckedPyo3Extensions, Pyo3ConsumerCheckRequest
@@ -208,7 +208,9 @@ def test_missing_top_version_suggests_the_upper_bound(rule_runner: RuleRunner) -
         pytest.param(("3.12", "3.13", "3.14"), ("3.14",), "CPython>=3.12,<3.14", id="top"),
         pytest.param(("3.12", "3.13", "3.14"), ("3.12",), "CPython>=3.13,<3.15", id="bottom"),
         pytest.param(
-            ("3.8", "3.9", "3.10", "3.11"), ("3.9", "3.10"), "CPython>=3.8,<3.12,!=3.9.*,!=3.10.*",
+            ("3.8", "3.9", "3.10", "3.11"),
+            ("3.9", "3.10"),
+            "CPython>=3.8,<3.12,!=3.9.*,!=3.10.*",
             id="middle",
         ),
         pytest.param(("3.14",), ("3.14",), None, id="nothing-left"),
@@ -221,7 +223,9 @@ def test_constraints_without(admitted: tuple, missing: tuple, expected: str | No
 def test_field_constraints_outside_the_universe_name_the_target(rule_runner: RuleRunner) -> None:
     # Pants' own check of a Python target's dependencies meets the extension's constraints first;
     # it used to fail with a ValueError that names no target.
-    write_repo(rule_runner, ext_build=extension_build(interpreter_constraints='["CPython==3.15.*"]'))
+    write_repo(
+        rule_runner, ext_build=extension_build(interpreter_constraints='["CPython==3.15.*"]')
+    )
     tgt = rule_runner.get_target(Address("src/python/demo", relative_file_path="__init__.py"))
     with pytest.raises(ExecutionError, match=Pyo3InterpreterNotFoundError.__name__) as exc:
         rule_runner.request(Addresses, [DependenciesRequest(tgt[Dependencies])])
@@ -457,7 +461,9 @@ INIT_FAILURES = {
 def test_module_failing_at_import_is_a_build_error(rule_runner: RuleRunner, failure: str) -> None:
     write_repo(rule_runner)
     lib_rs = Path(rule_runner.build_root, "src/rust/demo/src/lib.rs")
-    lib_rs.write_text(lib_rs.read_text().replace("    Ok(())\n}", f"    {INIT_FAILURES[failure]}\n}}"))
+    lib_rs.write_text(
+        lib_rs.read_text().replace("    Ok(())\n}", f"    {INIT_FAILURES[failure]}\n}}")
+    )
     with pytest.raises(ExecutionError, match=Pyo3ImportCheckError.__name__) as exc:
         build(rule_runner)
     message = str(exc.value)

@@ -383,9 +383,9 @@ def test_sources_a_build_script_generates_survive_edits(tmp_path: Path) -> None:
 def test_a_build_script_writing_into_the_repo_is_reported(tmp_path: Path) -> None:
     files = package_files("demo")
     target = tmp_path / "src/python/demo/written_by_build_rs.py"
-    files["src/rust/demo/build.rs"] = (
-        f"fn main() {{\n    std::fs::write({json.dumps(str(target))}, \"X = 1\\n\").unwrap();\n}}\n"
-    )
+    files[
+        "src/rust/demo/build.rs"
+    ] = f'fn main() {{\n    std::fs::write({json.dumps(str(target))}, "X = 1\\n").unwrap();\n}}\n'
     repo = TempRepo(tmp_path, files)
     result = repo.pants("package", "src/python/demo:dist").assert_success()
     assert target.exists()

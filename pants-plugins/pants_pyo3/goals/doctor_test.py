@@ -177,10 +177,10 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
     assert ">=3.15" not in result.stdout, result.stdout
 
 
-def test_constraints_outside_the_universe_are_a_failure_not_a_crash(rule_runner: RuleRunner) -> None:
-    out = doctor(
-        rule_runner, ', interpreter_constraints=["CPython==3.15.*"]', exit_code=1
-    ).stdout
+def test_constraints_outside_the_universe_are_a_failure_not_a_crash(
+    rule_runner: RuleRunner,
+) -> None:
+    out = doctor(rule_runner, ', interpreter_constraints=["CPython==3.15.*"]', exit_code=1).stdout
     assert_lines(
         out,
         "✗ interpreters for CPython==3.15.*: none admitted",

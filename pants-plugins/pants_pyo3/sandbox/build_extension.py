@@ -199,8 +199,8 @@ def without_locked_advice(stderr: str) -> str:
 def lockfile_fix(lock_dir: str) -> str:
     """What to do about an outdated `Cargo.lock` in `lock_dir` (relative to the build root)."""
     return (
-        "The plugin builds with `--locked` (the lock file is part of the build's inputs), so update "
-        "it: run `cargo update --workspace` in {0} (it adds what Cargo.toml now asks for without "
+        "The plugin builds with `--locked` (the lock file is part of the build's inputs), so "
+        "update it: run `cargo update --workspace` in {0} (it adds what Cargo.toml now asks for without "
         "upgrading anything else; `cargo update -p <package>` updates one dependency, `cargo "
         "generate-lockfile` re-resolves them all), then commit {1}.".format(
             lock_dir or ".", os.path.join(lock_dir, "Cargo.lock")
@@ -209,7 +209,7 @@ def lockfile_fix(lock_dir: str) -> str:
 
 
 def tree_state(root, dirs: list) -> dict:
-    """(mtime, size) of every file under `dirs` (relative to `root`), skipping hidden directories."""
+    """(mtime, size) of every file under `dirs` (relative to `root`), hidden directories aside."""
     state = {}
     if root is None:
         return state

@@ -134,7 +134,9 @@ def test_builds_of_the_same_sources_share_the_mirror_and_others_wait(
     files = write_sandbox(tmp_path, {"crate/src/lib.rs": "// one\n"})
     cache = tmp_path / "cache"
     with build_extension.mirror_synced(str(cache), files, "crate"):
-        with open(Path(build_extension.mirror_dir(str(cache)), build_extension.MIRROR_LOCK)) as other:
+        with open(
+            Path(build_extension.mirror_dir(str(cache)), build_extension.MIRROR_LOCK)
+        ) as other:
             # Another build of the same sources gets in...
             fcntl.flock(other, fcntl.LOCK_SH | fcntl.LOCK_NB)
             fcntl.flock(other, fcntl.LOCK_UN)
@@ -168,11 +170,14 @@ def test_files_a_build_script_wrote_into_the_mirror_stay(
     )
     with build_extension.mirror_synced(str(cache), files, "crate"):
         (mirror / "crate/src/generated.rs").write_text("// written by build.rs\n")
-    with build_extension.mirror_synced(str(cache), [f for f in files if f.startswith("other/")], "other"):
+    with build_extension.mirror_synced(
+        str(cache), [f for f in files if f.startswith("other/")], "other"
+    ):
         pass
     (sandbox / "crate/src/old.rs").unlink()
     files = write_sandbox(
-        sandbox, {"crate/build.rs": "fn main() {}\n", "crate/src/lib.rs": "mod generated; // edit\n"}
+        sandbox,
+        {"crate/build.rs": "fn main() {}\n", "crate/src/lib.rs": "mod generated; // edit\n"},
     )
     with build_extension.mirror_synced(str(cache), files, "crate"):
         assert (mirror / "crate/src/generated.rs").read_text() == "// written by build.rs\n"

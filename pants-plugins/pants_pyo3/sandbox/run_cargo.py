@@ -175,7 +175,10 @@ def main() -> None:
     outdated_lock = proc.returncode != 0 and build.lockfile_outdated(stderr)
     if outdated_lock:
         stderr = build.without_locked_advice(stderr)
-    for text, stream in ((proc.stdout.decode("utf-8", "replace"), sys.stdout), (stderr, sys.stderr)):
+    for text, stream in (
+        (proc.stdout.decode("utf-8", "replace"), sys.stdout),
+        (stderr, sys.stderr),
+    ):
         stream.write(buildroot_paths(text, mirror, cfg.crate_dir))
         stream.flush()
     if outdated_lock:
