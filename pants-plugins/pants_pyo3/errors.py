@@ -24,6 +24,14 @@ class Pyo3BuildError(Pyo3ExtensionError):
     """cargo (or the checks of the module it built) failed."""
 
 
+class Pyo3ImportCheckError(Pyo3BuildError):
+    """A module built for this machine raises (or panics, or crashes) when it is imported."""
+
+
+class Pyo3LockfileOutdatedError(Pyo3BuildError):
+    """A crate's `Cargo.lock` doesn't match its `Cargo.toml`, and builds use `--locked`."""
+
+
 class Pyo3InterpreterMismatchError(Pyo3ExtensionError):
     """A consumer runs an interpreter the extension isn't built for."""
 

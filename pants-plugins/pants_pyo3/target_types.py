@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import re
 
+from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import InterpreterConstraintsField, PythonResolveField
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
+    AsyncFieldMixin,
     BoolField,
     Dependencies,
     InvalidFieldException,
@@ -18,7 +21,8 @@ from pants.engine.target import (
     StringSequenceField,
     Target,
 )
-from pants.util.strutil import help_text
+from pants.util.strutil import help_text, softwrap
+from pants_pyo3.errors import Pyo3InterpreterNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +193,29 @@ class Pyo3CargoArgsField(StringSequenceField):
     )
 
 
-class Pyo3InterpreterConstraintsField(InterpreterConstraintsField):
+class Pyo3InterpreterConstraintsField(AsyncFieldMixin, InterpreterConstraintsField):
+    def value_or_global_default(self, python_setup: PythonSetup) -> tuple[str, ...]:
+        """The constraints, checked against `[python].interpreter_versions_universe` here, because
+        Pants' own checks of dependencies (which call this first) can't name the target."""
+        value = super().value_or_global_default(python_setup)
+        universe = python_setup.interpreter_versions_universe
+        try:
+            admitted = InterpreterConstraints(value).partition_into_major_minor_versions(universe)
+        except ValueError:
+            admitted = []
+        if not admitted:
+            raise Pyo3InterpreterNotFoundError(
+                softwrap(
+                    f"""
+                    The `{self.alias}` of the `{Pyo3ExtensionTarget.alias}` target {self.address}
+                    ({', '.join(value)}) admit none of the Python versions in
+                    `[python].interpreter_versions_universe` ({', '.join(universe)}). Fix the
+                    constraints, or add the versions they name to the universe in pants.toml.
+                    """
+                )
+            )
+        return value
+
     help = help_text(
         f"""
         The Python interpreters this extension is built for, in the same format as

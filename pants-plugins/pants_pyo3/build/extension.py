@@ -27,7 +27,7 @@ from pants_pyo3.build.plan import (
     host_abi_tag,
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
-from pants_pyo3.errors import Pyo3BuildError
+from pants_pyo3.errors import Pyo3BuildError, Pyo3ImportCheckError, Pyo3LockfileOutdatedError
 from pants_pyo3.sandbox import build_extension
 from pants_pyo3.sandbox.build_extension import BuildConfig, config_json
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
@@ -159,6 +159,19 @@ async def build_pyo3_extension(
         abi_tag=abi_tag,
         cache_dir=CACHE_PATH,
         output=os.path.join(_OUT, python_root.path, module_path),
+        # Only a module this machine can load is imported (cross builds are not: see README).
+        import_check=host,
+        watched_dirs=sorted(
+            {
+                # Not a crate at the build root: that would walk the whole repo.
+                *(
+                    os.path.dirname(f)
+                    for f in crate.sources.snapshot.files
+                    if f.endswith("/Cargo.toml")
+                ),
+                *([os.path.join(python_root.path, *package.split("."))] if package else []),
+            }
+        ),
     )
     process = await Get(
         Process,
@@ -180,8 +193,45 @@ async def build_pyo3_extension(
         ),
     )
     result = await Get(FallibleProcessResult, Process, process)
+    stderr = result.stderr.decode(errors="replace").strip()
+    what = f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple}"
+    if result.exit_code == build_extension.EXIT_IMPORT_FAILED:
+        raise Pyo3ImportCheckError(
+            f"The module `{module_name}` that the `{Pyo3ExtensionTarget.alias}` target "
+            f"{tgt.address} built ({what}) fails when it is imported, so it goes into no wheel, "
+            f"pex or test:\n\n{stderr}\n\n"
+            + softwrap(
+                f"""
+                Fix the crate's `#[pymodule] fn {name}` (a panic or an `Err` returned while the
+                module initialises), then build again.
+                """
+            )
+        )
+    if result.exit_code == build_extension.EXIT_LOCKFILE_OUTDATED:
+        raise Pyo3LockfileOutdatedError(
+            f"Building the `{Pyo3ExtensionTarget.alias}` target {tgt.address} failed: the crate's "
+            f"Cargo.lock does not match its Cargo.toml.\n\n{stderr}"
+        )
+    if result.exit_code == 0:
+        written = [
+            line[len(build_extension.SOURCE_TREE_WRITE) :]
+            for line in stderr.splitlines()
+            if line.startswith(build_extension.SOURCE_TREE_WRITE)
+        ]
+        if written:
+            logger.warning(
+                f"While cargo built the `{Pyo3ExtensionTarget.alias}` target {tgt.address} "
+                f"({what}), these files of the repo changed: {', '.join(written)}. "
+                + softwrap(
+                    """
+                    A build script (`build.rs`) should write only into its `OUT_DIR`: pants-pyo3
+                    builds a copy of the crate, and a file written into the repo's source tree
+                    is not part of this build's inputs, so it takes effect one build late and
+                    makes Pants restart the run. (Or they were edited during the build.)
+                    """
+                )
+            )
     if result.exit_code != 0:
-        stderr = result.stderr.decode(errors="replace").strip()
         if result.exit_code == build_extension.EXIT_NO_INIT_SYMBOL:
             hint = softwrap(
                 f"""

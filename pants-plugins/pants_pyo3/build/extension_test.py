@@ -11,15 +11,22 @@ from textwrap import dedent
 import pytest
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address, Addresses
+from pants.engine.internals.scheduler import ExecutionError
 from pants.engine.target import Dependencies, DependenciesRequest, InvalidFieldException
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from pants_pyo3.build.extension import BuiltPyo3Extensions
-from pants_pyo3.build.plan import Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest
+from pants_pyo3.build.plan import (
+    Pyo3ExtensionBuildPlan,
+    Pyo3ExtensionBuildsRequest,
+    constraints_without,
+)
 from pants_pyo3.errors import (
     Pyo3BuildError,
     Pyo3ExtensionError,
+    Pyo3ImportCheckError,
     Pyo3InterpreterMismatchError,
     Pyo3InterpreterNotFoundError,
+    Pyo3LockfileOutdatedError,
     RustToolchainNotFoundError,
 )
 from pants_pyo3.python.interpreter_check import CheckedPyo3Extensions, Pyo3ConsumerCheckRequest
@@ -179,6 +186,52 @@ def test_constraints_matching_no_installed_interpreter(rule_runner: RuleRunner) 
         Pyo3InterpreterNotFoundError, contains="no CPython 3.14 interpreter was found"
     ) as _:
         build(rule_runner)
+
+
+def test_missing_top_version_suggests_the_upper_bound(rule_runner: RuleRunner) -> None:
+    # 3.12 and 3.13 are installed, 3.14 (the top of what the constraints admit) is not: the fix
+    # keeps 3.12 and 3.13, not `>=3.15` (which would admit nothing installed).
+    write_repo(
+        rule_runner, ext_build=extension_build(interpreter_constraints='["CPython>=3.12,<3.15"]')
+    )
+    with pytest.raises(ExecutionError, match=Pyo3InterpreterNotFoundError.__name__) as exc:
+        build(rule_runner)
+    message = str(exc.value)
+    assert 'interpreter_constraints=["CPython>=3.12,<3.14"]' in message, message
+    assert "3.15" not in message.replace("<3.15", ""), message
+    assert "src/python/demo:native" in message
+
+
+@pytest.mark.parametrize(
+    "admitted, missing, expected",
+    [
+        pytest.param(("3.12", "3.13", "3.14"), ("3.14",), "CPython>=3.12,<3.14", id="top"),
+        pytest.param(("3.12", "3.13", "3.14"), ("3.12",), "CPython>=3.13,<3.15", id="bottom"),
+        pytest.param(
+            ("3.8", "3.9", "3.10", "3.11"),
+            ("3.9", "3.10"),
+            "CPython>=3.8,<3.12,!=3.9.*,!=3.10.*",
+            id="middle",
+        ),
+        pytest.param(("3.14",), ("3.14",), None, id="nothing-left"),
+    ],
+)
+def test_constraints_without(admitted: tuple, missing: tuple, expected: str | None) -> None:
+    assert constraints_without(admitted, missing) == expected
+
+
+def test_field_constraints_outside_the_universe_name_the_target(rule_runner: RuleRunner) -> None:
+    # Pants' own check of a Python target's dependencies meets the extension's constraints first;
+    # it used to fail with a ValueError that names no target.
+    write_repo(
+        rule_runner, ext_build=extension_build(interpreter_constraints='["CPython==3.15.*"]')
+    )
+    tgt = rule_runner.get_target(Address("src/python/demo", relative_file_path="__init__.py"))
+    with pytest.raises(ExecutionError, match=Pyo3InterpreterNotFoundError.__name__) as exc:
+        rule_runner.request(Addresses, [DependenciesRequest(tgt[Dependencies])])
+    message = str(exc.value)
+    assert "src/python/demo:native" in message and "CPython==3.15.*" in message
+    assert "interpreter_versions_universe" in message
 
 
 def test_constraints_outside_the_universe(rule_runner: RuleRunner) -> None:
@@ -396,3 +449,51 @@ def test_symlink_out_of_the_repo_is_refused(rule_runner: RuleRunner, target: str
     message = str(exc.value)
     assert "src/rust/demo" in message
     assert "Absolute symlink" in message or "outside of the buildroot" in message
+
+
+INIT_FAILURES = {
+    "panic": 'panic!("boom at init: no config")',
+    "error": 'return Err(pyo3::exceptions::PyRuntimeError::new_err("boom at init: no config"))',
+}
+
+
+@pytest.mark.parametrize("failure", sorted(INIT_FAILURES))
+def test_module_failing_at_import_is_a_build_error(rule_runner: RuleRunner, failure: str) -> None:
+    write_repo(rule_runner)
+    lib_rs = Path(rule_runner.build_root, "src/rust/demo/src/lib.rs")
+    lib_rs.write_text(
+        lib_rs.read_text().replace("    Ok(())\n}", f"    {INIT_FAILURES[failure]}\n}}")
+    )
+    with pytest.raises(ExecutionError, match=Pyo3ImportCheckError.__name__) as exc:
+        build(rule_runner)
+    message = str(exc.value)
+    assert "src/python/demo:native" in message
+    assert "boom at init: no config" in message
+    assert "#[pymodule] fn _native" in message
+
+
+def test_import_check_runs_only_the_module_s_own_init(rule_runner: RuleRunner) -> None:
+    # The module is imported by its file under its full name: the package's `__init__.py` (which
+    # may import what isn't installed where the build runs) is not run.
+    write_repo(rule_runner)
+    rule_runner.write_files(
+        {"src/python/demo/__init__.py": "import not_installed_here\nfrom demo._native import add\n"}
+    )
+    [built] = build(rule_runner).builds
+    assert built.module_path.startswith("demo/_native.")
+
+
+def test_outdated_cargo_lock_says_how_to_update_it(rule_runner: RuleRunner) -> None:
+    write_repo(rule_runner)
+    crate = Path(rule_runner.build_root, "src/rust/demo")
+    subprocess.run(["cargo", "generate-lockfile", "--quiet"], cwd=crate, check=True)
+    toml = crate / "Cargo.toml"
+    toml.write_text(toml.read_text().replace("[dependencies]\n", '[dependencies]\nitoa = "1"\n'))
+    with pytest.raises(ExecutionError, match=Pyo3LockfileOutdatedError.__name__) as exc:
+        build(rule_runner)
+    message = str(exc.value)
+    assert "src/python/demo:native" in message
+    assert "cargo update --workspace` in src/rust/demo" in message
+    assert "src/rust/demo/Cargo.lock" in message
+    # cargo's own advice (`remove the --locked flag`) is for its users, not the plugin's.
+    assert "remove the --locked flag" not in message

@@ -248,20 +248,45 @@ def narrow_to_version(constraints: InterpreterConstraints, version: str) -> Inte
     return InterpreterConstraints(f"{c},=={version}.*" for c in constraints)
 
 
+def constraints_without(admitted: tuple[str, ...], missing: tuple[str, ...]) -> str | None:
+    """Constraints admitting the versions of `admitted` (major.minor) but not those of `missing`,
+    e.g. `CPython>=3.12,<3.14` for 3.12 to 3.14 without 3.14, or None if nothing would be left."""
+    left = sorted(version_tuple(v) for v in admitted if v not in missing)
+    if not left:
+        return None
+    low, high = left[0], left[-1]
+    parts = [f"CPython>={low[0]}.{low[1]}", f"<{high[0]}.{high[1] + 1}"]
+    # Gaps in the middle of what is left.
+    parts += [f"!={v}.*" for v in missing if low < version_tuple(v) < high]
+    return ",".join(parts)
+
+
 def interpreter_not_found(
-    tgt: Target, constraints: InterpreterConstraints, version: str
+    tgt: Target,
+    constraints: InterpreterConstraints,
+    admitted: tuple[str, ...],
+    missing: tuple[str, ...],
 ) -> Pyo3InterpreterNotFoundError:
-    """The error for an admitted CPython version with no interpreter where Pants looks."""
-    major, minor = version_tuple(version)
+    """The error for admitted CPython versions with no interpreter where Pants looks: its fix keeps
+    the admitted versions that are installed (not `>=` the missing one plus one, which is wrong
+    when the missing version is the top one)."""
+    versions = ", ".join(missing)
+    narrowed = constraints_without(admitted, missing)
+    narrow = (
+        f"narrow the constraints to exclude {'it' if len(missing) == 1 else 'them'}: "
+        f'`{Pyo3InterpreterConstraintsField.alias}=["{narrowed}"]`'
+        if narrowed
+        else "change the constraints to a version that is installed"
+    )
+    installs = " and ".join(f"`pyenv install {v}`" for v in missing)
     return Pyo3InterpreterNotFoundError(
         softwrap(
             f"""
             The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for every CPython
-            version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit, which
-            includes {version}, but no CPython {version} interpreter was found where
-            `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
-            install {version}`), or narrow the constraints to exclude it, e.g.
-            `{Pyo3InterpreterConstraintsField.alias}=["CPython>={major}.{minor + 1}"]`.
+            version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit
+            ({', '.join(admitted)}), but no CPython {versions} interpreter was found where
+            `[python-bootstrap].search_path` looks. Install CPython {versions} (e.g. {installs}),
+            or {narrow}.
             """
         )
     )
@@ -291,7 +316,7 @@ async def find_planned_interpreter(request: PlannedInterpreterRequest) -> Planne
         interpreter = await Get(Pyo3Interpreter, Pyo3InterpreterRequest(constraints))
     except ProcessExecutionFailure:
         problem = interpreter_not_found(
-            request.target, request.interpreter_constraints, request.version
+            request.target, request.interpreter_constraints, (request.version,), (request.version,)
         )
         return PlannedInterpreter(request.version, None, problem)
     return PlannedInterpreter(request.version, interpreter, None)
@@ -365,11 +390,13 @@ async def report_pyo3_extension_plan(
     except (ResolveError, Pyo3ExtensionError) as e:
         # A `crate` that names no target or no `cargo_crate`, an unusable Cargo.toml.
         problem("crate", e)
-    constraints = extension_interpreter_constraints(tgt, python_setup)
     admitted: tuple[str, ...] = ()
     try:
+        # The field checks its constraints against the universe (see target_types.py).
+        constraints = extension_interpreter_constraints(tgt, python_setup)
         admitted = admitted_versions(tgt, constraints, python_setup)
     except Pyo3ExtensionError as e:
+        constraints = InterpreterConstraints(tgt[Pyo3InterpreterConstraintsField].value or ())
         problem("interpreters", e)
     floor = crate.manifest.abi3_floor if crate else None
     try:
@@ -399,8 +426,14 @@ async def report_pyo3_extension_plan(
         Get(PlannedInterpreter, PlannedInterpreterRequest(tgt, constraints, version))
         for version in build_versions(admitted, floor)
     )
+    # Each missing version's fix excludes all of them.
+    missing = tuple(p.version for p in found if p.problem is not None)
     for planned in found:
-        problem(f"CPython {planned.version}", planned.problem)
+        if planned.problem is not None:
+            problem(
+                f"CPython {planned.version}",
+                interpreter_not_found(tgt, constraints, admitted, missing),
+            )
     return Pyo3ExtensionPlanReport(
         target=tgt,
         crate=crate,

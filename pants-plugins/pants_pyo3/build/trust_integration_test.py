@@ -7,6 +7,7 @@ builds leave nothing broken. Every test runs real Pants and cargo on temporary r
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import resource
@@ -324,3 +325,99 @@ def test_forty_crates_plan_and_build_with_bounded_memory(tmp_path: Path) -> None
     # Builds are serialised on the shared cargo cache, so memory does not grow with the crate count.
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mib < 4096, f"peak RSS of a child process: {peak_mib:.0f} MiB"
+
+
+# Round two (issue 17): build scripts that generate code, a module that fails at import, errors
+# that must name the target.
+
+GENERATED_BUILD_RS = dedent(
+    """\
+    fn main() {
+        println!("cargo:rerun-if-changed=build.rs");
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        std::fs::write(format!("{dir}/src/generated.rs"), "pub const BASE: i64 = 100;\\n").unwrap();
+    }
+    """
+)
+
+
+def generated_files(offset: int) -> dict[str, str]:
+    files = dict(STALE_FILES)
+    files["src/rust/demo/build.rs"] = GENERATED_BUILD_RS
+    files["src/rust/demo/src/lib.rs"] = dedent(
+        f"""\
+        use pyo3::prelude::*;
+
+        mod generated;
+
+        #[pyfunction]
+        fn describe() -> String {{
+            format!("{{}}", generated::BASE + helper::base() + {offset})
+        }}
+
+        #[pymodule]
+        fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {{
+            m.add_function(wrap_pyfunction!(describe, m)?)
+        }}
+        """
+    )
+    return files
+
+
+def test_sources_a_build_script_generates_survive_edits(tmp_path: Path) -> None:
+    # bindgen/prost style: `build.rs` writes `src/generated.rs` into the crate and reruns only when
+    # `build.rs` changes; `lib.rs` has `mod generated;`. Plain cargo builds it after every edit.
+    repo = TempRepo(tmp_path, generated_files(0))
+    try:
+        assert build_and_describe(repo) == (1, "101")
+        repo.write({"src/rust/demo/src/lib.rs": generated_files(10)["src/rust/demo/src/lib.rs"]})
+        assert build_and_describe(repo) == (1, "111")
+        repo.write({"src/rust/demo/src/lib.rs": generated_files(20)["src/rust/demo/src/lib.rs"]})
+        assert build_and_describe(repo) == (1, "121")
+        # The generated file is the build script's, never the repo's.
+        assert not (repo.root / "src/rust/demo/src/generated.rs").exists()
+    finally:
+        repo.stop_pantsd()
+
+
+def test_a_build_script_writing_into_the_repo_is_reported(tmp_path: Path) -> None:
+    files = package_files("demo")
+    target = tmp_path / "src/python/demo/written_by_build_rs.py"
+    files[
+        "src/rust/demo/build.rs"
+    ] = f'fn main() {{\n    std::fs::write({json.dumps(str(target))}, "X = 1\\n").unwrap();\n}}\n'
+    repo = TempRepo(tmp_path, files)
+    result = repo.pants("package", "src/python/demo:dist").assert_success()
+    assert target.exists()
+    warning = next(
+        (line for line in result.stderr.splitlines() if "these files of the repo changed" in line),
+        None,
+    )
+    assert warning is not None, result.stderr
+    assert ADDRESS in warning and "src/python/demo/written_by_build_rs.py" in warning, warning
+
+
+def test_a_module_that_panics_at_import_writes_no_wheel(tmp_path: Path) -> None:
+    files = package_files("demo")
+    lib_rs = "src/rust/demo/src/lib.rs"
+    files[lib_rs] = files[lib_rs].replace("    Ok(())\n}", '    panic!("boom at init")\n}')
+    repo = TempRepo(tmp_path, files)
+    result = repo.pants("package", "src/python/demo:dist").assert_failure()
+    assert "Pyo3ImportCheckError" in result.stderr, result.stderr
+    assert ADDRESS in result.stderr and "boom at init" in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr
+    assert not list((repo.root / "dist").rglob("*.whl"))
+
+
+def test_extension_constraints_outside_the_universe_name_the_target(tmp_path: Path) -> None:
+    files = package_files("demo")
+    build = "src/python/demo/BUILD"
+    files[build] = files[build].replace(
+        'module_name="demo._native")',
+        'module_name="demo._native", interpreter_constraints=["CPython==3.15.*"])',
+    )
+    repo = TempRepo(tmp_path, files)
+    result = repo.pants("package", "src/python/demo:dist").assert_failure()
+    assert "Pyo3InterpreterNotFoundError" in result.stderr, result.stderr
+    assert ADDRESS in result.stderr and "interpreter_versions_universe" in result.stderr
+    assert not (repo.root / "dist").exists() or not list((repo.root / "dist").rglob("*"))

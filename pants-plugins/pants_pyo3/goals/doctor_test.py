@@ -155,6 +155,8 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
         "✗ CPython 3.14: no interpreter found",
         "fix: The `pyo3_extension` target src/python/demo:native is built for every CPython version",
         "Install CPython 3.14 (e.g. `pyenv install 3.14`)",
+        # 3.14 is the top of what the constraints admit: the narrowing keeps the rest.
+        '`interpreter_constraints=["CPython>=3.11,<3.14"]`',
         "✗ target riscv64gc-unknown-linux-gnu: no standard library and no `[pyo3-cross]` toolchain",
         "`rustup target add riscv64gc-unknown-linux-gnu`",
         f"✗ target aarch64-unknown-linux-gnu: `[pyo3-cross]` toolchain: rustc {tmp_path}/rustc, linker "
@@ -172,6 +174,19 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
     )
     # 3.14, riscv64, aarch64's rustc, cargo and linker, and armv7's standard library.
     assert "6 problem(s)" in result.stderr, result.stderr
+    assert ">=3.15" not in result.stdout, result.stdout
+
+
+def test_constraints_outside_the_universe_are_a_failure_not_a_crash(
+    rule_runner: RuleRunner,
+) -> None:
+    out = doctor(rule_runner, ', interpreter_constraints=["CPython==3.15.*"]', exit_code=1).stdout
+    assert_lines(
+        out,
+        "✗ interpreters for CPython==3.15.*: none admitted",
+        "The `interpreter_constraints` of the `pyo3_extension` target src/python/demo:native",
+        "interpreter_versions_universe",
+    )
 
 
 @pytest.mark.skipif(

@@ -27,18 +27,26 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 
 # Exit codes the Pants rule maps to named errors.
 EXIT_CARGO_FAILED = 10
 EXIT_NO_LIBRARY = 11
 EXIT_NO_INIT_SYMBOL = 12
+EXIT_IMPORT_FAILED = 13
+EXIT_LOCKFILE_OUTDATED = 14
+# What the build rule reads from the driver's stderr on success: one line per file of the repo's
+# source tree that changed while cargo ran (a build script writing outside its `OUT_DIR`).
+SOURCE_TREE_WRITE = "pants-pyo3: source tree changed during the build: "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +71,12 @@ class BuildConfig:
     # The named cache (relative to the sandbox), and where the module goes.
     cache_dir: str
     output: str
+    # Import the module in a fresh interpreter (the one it was built for) after the build: only
+    # for builds this machine can run (not cross builds).
+    import_check: bool = False
+    # Directories of the repo (relative to the build root: the crates' and the module's package)
+    # whose files a build script must not change; a change is reported (see SOURCE_TREE_WRITE).
+    watched_dirs: list = dataclasses.field(default_factory=list)
 
 
 def config_json(config) -> bytes:
@@ -87,6 +101,18 @@ def same_content(a: str, b: str) -> bool:
         return fa.read() == fb.read()
 
 
+MIRRORED = ".pants-pyo3-mirrored.json"
+
+
+def mirrored_files(mirror: str) -> set:
+    """The files of `mirror` the plugin put there (as opposed to files a build script wrote)."""
+    try:
+        with open(os.path.join(mirror, MIRRORED)) as f:
+            return set(json.load(f))
+    except (OSError, ValueError):
+        return set()
+
+
 def sync_mirror(files: list, crate_dir: str, mirror: str) -> None:
     """Make `mirror` hold `files` (relative paths), touching only files whose content changed."""
     wanted = set(files)
@@ -99,21 +125,32 @@ def sync_mirror(files: list, crate_dir: str, mirror: str) -> None:
         shutil.copyfile(rel, tmp)
         os.replace(tmp, dest)
     # Files deleted from the crate must disappear from the mirror too, or cargo would still see them.
-    for rel in stray_files(wanted, crate_dir, mirror):
-        os.unlink(os.path.join(mirror, rel))
+    stray = stray_files(wanted, crate_dir, mirror)
+    for rel in stray:
+        try:
+            os.unlink(os.path.join(mirror, rel))
+        except FileNotFoundError:
+            pass
+    # Recorded before the next build of any crate in this mirror can run: it is held exclusively.
+    mirrored = (mirrored_files(mirror) - set(stray)) | wanted
+    tmp = os.path.join(mirror, MIRRORED + ".pyo3-tmp")
+    with open(tmp, "w") as f:
+        json.dump(sorted(mirrored), f, indent=0)
+    os.replace(tmp, os.path.join(mirror, MIRRORED))
 
 
 def stray_files(wanted: set, crate_dir: str, mirror: str) -> list:
-    """Files in the crate's mirror that the crate doesn't have, except the `Cargo.lock` cargo writes
-    for a crate without one (kept, so cargo doesn't resolve the dependencies again every build)."""
-    generated = os.path.join(crate_dir, "Cargo.lock")
-    stray = []
-    for root, _dirs, names in os.walk(os.path.join(mirror, crate_dir)):
-        for name in names:
-            rel = os.path.relpath(os.path.join(root, name), mirror)
-            if rel not in wanted and rel != generated:
-                stray.append(rel)
-    return stray
+    """Files the plugin mirrored for the crate that the crate doesn't have any more.
+
+    Only files the plugin put there itself: what a build script writes into the crate's directory
+    (generated sources, e.g. `src/generated.rs` from bindgen or prost, which the script reruns to
+    write only when cargo says so) and the `Cargo.lock` cargo writes for a crate without one stay,
+    as they would in a plain `cargo build`.
+    """
+    prefix = crate_dir.rstrip("/") + "/" if crate_dir.strip("/") else ""
+    return sorted(
+        rel for rel in mirrored_files(mirror) if rel.startswith(prefix) and rel not in wanted
+    )
 
 
 def elf_exported_symbols(path: str) -> set:
@@ -142,6 +179,109 @@ def elf_exported_symbols(path: str) -> set:
             end = data.index(b"\0", str_offset + st_name)
             names.add(data[str_offset + st_name : end].decode("utf-8", "replace"))
     return names
+
+
+# cargo's complaint when `--locked` is passed and `Cargo.lock` doesn't match `Cargo.toml` (cargo
+# 1.80+: "cannot update the lock file ... because --locked was passed"; before: "... needs to be
+# updated but --locked was passed"), and its advice, which a user of the plugin can't follow.
+_LOCKED_RE = re.compile(r"lock file .* --locked was passed")
+_LOCKED_ADVICE_RE = re.compile(r"^.*remove the --locked flag.*\n?", re.MULTILINE)
+
+
+def lockfile_outdated(stderr: str) -> bool:
+    return bool(_LOCKED_RE.search(stderr))
+
+
+def without_locked_advice(stderr: str) -> str:
+    return _LOCKED_ADVICE_RE.sub("", stderr)
+
+
+def lockfile_fix(lock_dir: str) -> str:
+    """What to do about an outdated `Cargo.lock` in `lock_dir` (relative to the build root)."""
+    return (
+        "The plugin builds with `--locked` (the lock file is part of the build's inputs), so "
+        "update it: run `cargo update --workspace` in {0} (it adds what Cargo.toml now asks for without "
+        "upgrading anything else; `cargo update -p <package>` updates one dependency, `cargo "
+        "generate-lockfile` re-resolves them all), then commit {1}.".format(
+            lock_dir or ".", os.path.join(lock_dir, "Cargo.lock")
+        )
+    )
+
+
+def tree_state(root, dirs: list) -> dict:
+    """(mtime, size) of every file under `dirs` (relative to `root`), hidden directories aside."""
+    state = {}
+    if root is None:
+        return state
+    for d in dirs:
+        for dirpath, dirnames, names in os.walk(os.path.join(root, d)):
+            dirnames[:] = [n for n in dirnames if not n.startswith(".")]
+            for name in names:
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                state[os.path.relpath(path, root)] = (st.st_mtime_ns, st.st_size)
+    return state
+
+
+def changed_files(before: dict, after: dict) -> list:
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
+
+# Imports the module by file path under its full name, so only its own initialisation runs (not
+# its package's `__init__.py`, which may import what isn't there at build time).
+_IMPORT_CHECK = r"""
+import importlib.util, sys, traceback
+name, path = sys.argv[1], sys.argv[2]
+try:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+except BaseException as e:
+    missing = getattr(e, "name", None)
+    if isinstance(e, ImportError) and missing and missing != name:
+        # Another module the init imports (e.g. numpy), not installed where the build runs.
+        sys.stdout.write(missing)
+        sys.exit(3)
+    sys.stdout.flush()
+    sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
+    sys.exit(1)
+"""
+IMPORT_CHECK_TIMEOUT = 120
+
+
+def import_check(module_name: str, path: str):
+    """Import the built module in a fresh interpreter (this one, which it was built for).
+
+    Returns None if it imported, else what went wrong. An initialisation that needs another module
+    this interpreter doesn't have passes (it is a dependency of the package, not of the build).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    with tempfile.TemporaryDirectory(prefix="pants-pyo3-import-") as cwd:
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-I", "-c", _IMPORT_CHECK, module_name, os.path.abspath(path)],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=IMPORT_CHECK_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            return "`import {}` did not finish within {} s.".format(
+                module_name, IMPORT_CHECK_TIMEOUT
+            )
+    output = proc.stdout.decode("utf-8", "replace").strip()
+    if proc.returncode in (0, 3):
+        return None
+    if proc.returncode < 0:
+        return "`import {}` killed the interpreter (signal {}).{}".format(
+            module_name, -proc.returncode, "\n" + output if output else ""
+        )
+    return output or "`import {}` failed (exit code {}).".format(module_name, proc.returncode)
 
 
 def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
@@ -208,6 +348,7 @@ def main() -> None:
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
 
+    buildroot = find_buildroot() if cfg.watched_dirs else None
     with mirror_synced(cache, cfg.files, cfg.crate_dir), target_dir_locked(cache, key):
         write_rustc_wrapper(wrapper, inner, remaps)
         # A cdylib's file name is its `[lib] name` alone (`lib_native.so`), so crates that share a
@@ -234,8 +375,23 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
                 cwd=os.path.dirname(manifest),
             )
-        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, cwd=os.path.dirname(manifest))
+        before = tree_state(buildroot, cfg.watched_dirs)
+        proc = subprocess.run(
+            argv,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=os.path.dirname(manifest),
+        )
+        for path in changed_files(before, tree_state(buildroot, cfg.watched_dirs)):
+            sys.stderr.write(SOURCE_TREE_WRITE + path + "\n")
         if proc.returncode != 0:
+            # cargo's diagnostics (on success, nobody reads them).
+            stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
+            if lockfile_outdated(stderr):
+                sys.stderr.write(without_locked_advice(stderr))
+                fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(cfg.crate_dir))
+            sys.stderr.write(stderr)
             fail(EXIT_CARGO_FAILED, "cargo exited with code {}.".format(proc.returncode))
         library = None
         for line in proc.stdout.decode("utf-8", "replace").splitlines():
@@ -270,6 +426,10 @@ def main() -> None:
                 init, cfg.module_name, ", ".join(exported) or "no PyInit_ symbol at all"
             ),
         )
+    if cfg.import_check:
+        problem = import_check(cfg.module_name, dest)
+        if problem:
+            fail(EXIT_IMPORT_FAILED, problem)
 
 
 # Helpers for the other cargo commands run in the same cache (`run_cargo.py`: tests and clippy).
@@ -284,11 +444,45 @@ def target_key(triple: str, abi_tag: str) -> str:
     return "{}/{}".format(triple, abi_tag)
 
 
+def find_buildroot():
+    """The build root of the Pants run that started this process, or None if it can't be told.
+
+    It is not an input of the process (that would make its cache key, local and remote, differ per
+    clone, and the module is the same wherever the repo is): Pants runs local processes as children
+    of its own process (pantsd, or `pants --no-pantsd`), whose working directory is the build root.
+    """
+    try:
+        parent = os.readlink("/proc/{}/cwd".format(os.getppid()))
+    except OSError:
+        return None
+    path = parent
+    while True:
+        if os.path.isfile(os.path.join(path, "pants.toml")):
+            return path
+        up = os.path.dirname(path)
+        if up == path:
+            return None
+        path = up
+
+
+def mirror_dir(cache: str) -> str:
+    """The source mirror of the repo Pants runs in: one per build root, so two repos that both have
+    a `src/rust/myext` never rewrite each other's. Clones still share cargo's registry and the
+    target directories, so dependencies are compiled once for all of them."""
+    root = find_buildroot()
+    if root is None:
+        key = "unknown-build-root"
+    else:
+        digest = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        key = "{}-{}".format(os.path.basename(root) or "root", digest)
+    return os.path.join(cache, "src", key)
+
+
 def cache_layout(cache: str, key: str) -> dict:
     """The directories of the named cache: the source mirror, cargo's home, and the target
     directory and rustc wrapper of builds for `key` (see `target_key`)."""
     return {
-        "mirror": os.path.join(cache, "src"),
+        "mirror": mirror_dir(cache),
         "cargo_home": os.path.join(cache, "cargo-home"),
         "target_dir": os.path.join(cache, "targets", key),
         "wrapper": os.path.join(cache, "wrappers", key, "rustc-wrapper"),
@@ -325,11 +519,11 @@ class mirror_synced:
 
     def __init__(self, cache: str, files: list, crate_dir: str, exclusive: bool = False) -> None:
         self.cache, self.files, self.crate_dir, self.exclusive = cache, files, crate_dir, exclusive
-        self.mirror = os.path.join(cache, "src")
+        self.mirror = mirror_dir(cache)
 
     def __enter__(self):
         self.lock = _lock(
-            os.path.join(self.cache, MIRROR_LOCK),
+            os.path.join(self.mirror, MIRROR_LOCK),
             fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH,
         )
         while not _mirror_matches(self.files, self.crate_dir, self.mirror):

@@ -106,7 +106,7 @@ def test_the_mirror_follows_the_sources_but_keeps_the_lock_file_cargo_wrote(
     sandbox, cache = tmp_path / "sandbox", tmp_path / "cache"
     sandbox.mkdir()
     monkeypatch.chdir(sandbox)
-    mirror = cache / "src"
+    mirror = Path(build_extension.mirror_dir(str(cache)))
     files = write_sandbox(
         sandbox,
         {"crate/Cargo.toml": "[package]\n", "crate/src/lib.rs": "// one\n", "crate/src/old.rs": ""},
@@ -134,7 +134,9 @@ def test_builds_of_the_same_sources_share_the_mirror_and_others_wait(
     files = write_sandbox(tmp_path, {"crate/src/lib.rs": "// one\n"})
     cache = tmp_path / "cache"
     with build_extension.mirror_synced(str(cache), files, "crate"):
-        with open(cache / build_extension.MIRROR_LOCK) as other:
+        with open(
+            Path(build_extension.mirror_dir(str(cache)), build_extension.MIRROR_LOCK)
+        ) as other:
             # Another build of the same sources gets in...
             fcntl.flock(other, fcntl.LOCK_SH | fcntl.LOCK_NB)
             fcntl.flock(other, fcntl.LOCK_UN)
@@ -142,8 +144,78 @@ def test_builds_of_the_same_sources_share_the_mirror_and_others_wait(
             with pytest.raises(BlockingIOError):
                 fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with build_extension.mirror_synced(str(cache), files, "crate", exclusive=True):
-        with open(cache / build_extension.MIRROR_LOCK) as other, pytest.raises(BlockingIOError):
+        with open(
+            Path(build_extension.mirror_dir(str(cache)), build_extension.MIRROR_LOCK)
+        ) as other, pytest.raises(BlockingIOError):
             fcntl.flock(other, fcntl.LOCK_SH | fcntl.LOCK_NB)
+
+
+def test_files_a_build_script_wrote_into_the_mirror_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bindgen/prost style: `build.rs` writes `src/generated.rs` into the crate and reruns only when
+    # `build.rs` changes. An edit of `lib.rs` must not delete it (cargo would not write it again).
+    sandbox, cache = tmp_path / "sandbox", tmp_path / "cache"
+    sandbox.mkdir()
+    monkeypatch.chdir(sandbox)
+    mirror = Path(build_extension.mirror_dir(str(cache)))
+    files = write_sandbox(
+        sandbox,
+        {
+            "crate/build.rs": "fn main() {}\n",
+            "crate/src/lib.rs": "mod generated;\n",
+            "crate/src/old.rs": "",
+            "other/src/lib.rs": "",
+        },
+    )
+    with build_extension.mirror_synced(str(cache), files, "crate"):
+        (mirror / "crate/src/generated.rs").write_text("// written by build.rs\n")
+    with build_extension.mirror_synced(
+        str(cache), [f for f in files if f.startswith("other/")], "other"
+    ):
+        pass
+    (sandbox / "crate/src/old.rs").unlink()
+    files = write_sandbox(
+        sandbox,
+        {"crate/build.rs": "fn main() {}\n", "crate/src/lib.rs": "mod generated; // edit\n"},
+    )
+    with build_extension.mirror_synced(str(cache), files, "crate"):
+        assert (mirror / "crate/src/generated.rs").read_text() == "// written by build.rs\n"
+        assert (mirror / "crate/src/lib.rs").read_text() == "mod generated; // edit\n"
+        # A file the plugin mirrored and the crate no longer has goes, as under plain cargo.
+        assert not (mirror / "crate/src/old.rs").exists()
+        # Another crate's files in the same mirror are not this crate's strays.
+        assert (mirror / "other/src/lib.rs").exists()
+
+
+def test_each_build_root_gets_its_own_mirror(tmp_path: Path) -> None:
+    # The driver finds the build root as the working directory of the process that started it
+    # (Pants): two repos with the same crate path must not share a mirror; a directory without
+    # `pants.toml` above it has none.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        f"import sys\nsys.path.insert(0, {str(Path(build_extension.__file__).parent)!r})\n"
+        f"import build_extension\nprint(build_extension.mirror_dir({str(tmp_path / 'cache')!r}))\n"
+    )
+    # The probe's parent is this one, whose working directory is the "build root".
+    script = f"import subprocess, sys; subprocess.run([sys.executable, {str(probe)!r}], check=True)"
+
+    def mirror_from(cwd: Path) -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+
+    roots = [tmp_path / "one" / "repo", tmp_path / "two" / "repo"]
+    for root in roots:
+        (root / "src").mkdir(parents=True)
+        (root / "pants.toml").write_text("")
+    one, two = mirror_from(roots[0]), mirror_from(roots[1] / "src")
+    assert one != two
+    assert one == mirror_from(roots[0] / "src")
+    assert Path(one).parent == tmp_path / "cache" / "src"
+    assert Path(one).name.startswith("repo-")
+    assert Path(mirror_from(tmp_path)).name == "unknown-build-root"
 
 
 def test_library_owners(tmp_path: Path) -> None:

@@ -171,9 +171,18 @@ def main() -> None:
             stderr=subprocess.PIPE,
             cwd=os.path.dirname(manifest),
         )
-    for data, stream in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
-        stream.write(buildroot_paths(data.decode("utf-8", "replace"), mirror, cfg.crate_dir))
+    stderr = proc.stderr.decode("utf-8", "replace")
+    outdated_lock = proc.returncode != 0 and build.lockfile_outdated(stderr)
+    if outdated_lock:
+        stderr = build.without_locked_advice(stderr)
+    for text, stream in (
+        (proc.stdout.decode("utf-8", "replace"), sys.stdout),
+        (stderr, sys.stderr),
+    ):
+        stream.write(buildroot_paths(text, mirror, cfg.crate_dir))
         stream.flush()
+    if outdated_lock:
+        sys.stderr.write("\n" + build.lockfile_fix(cfg.crate_dir) + "\n")
     if proc.returncode != 0 and cfg.mode == "test" and b"undefined symbol: Py" in proc.stderr:
         sys.stderr.write(
             "\nThe test binary could not link libpython. Tests that call into Python need it: "

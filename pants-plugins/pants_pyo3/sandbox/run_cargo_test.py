@@ -152,7 +152,8 @@ def test_the_build_driver_uses_the_shared_helpers() -> None:
     ]
     assert sorted(build_extension.cache_layout("/c", key).values()) == [
         "/c/cargo-home",
-        "/c/src",
+        # One mirror per build root (see `build_extension.mirror_dir`).
+        build_extension.mirror_dir("/c"),
         "/c/targets/x86_64-unknown-linux-gnu/cpython-311-x86_64-linux-gnu",
         "/c/wrappers/x86_64-unknown-linux-gnu/cpython-311-x86_64-linux-gnu/rustc-wrapper",
     ]
