@@ -20,6 +20,7 @@ from pants.engine.target import AllTargets, Target, Targets
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
+from pants_pyo3.crate.manifest import effective_abi3_floor
 from pants_pyo3.errors import Pyo3ExtensionError, Pyo3InterpreterNotFoundError
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
@@ -258,7 +259,7 @@ async def plan_pyo3_extension_builds(
     crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
     constraints = extension_interpreter_constraints(tgt, python_setup)
     admitted = admitted_versions(tgt, constraints, python_setup)
-    floor = crate.manifest.abi3_floor
+    floor = effective_abi3_floor(crate.manifest, admitted)
     check_abi3_floor(tgt, constraints, admitted, floor)
     triples = extension_triples(tgt, toolchain)
     _check_triples(tgt, triples, toolchain, cross)

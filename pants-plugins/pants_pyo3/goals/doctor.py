@@ -39,6 +39,7 @@ from pants_pyo3.build.plan import (
     version_tuple,
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
+from pants_pyo3.crate.manifest import effective_abi3_floor
 from pants_pyo3.errors import (
     CrossToolchainError,
     Pyo3ExtensionError,
@@ -390,6 +391,7 @@ async def check_extension(
         )
 
     abi3_floor = None
+    manifest = None
     try:
         crate = await Get(Pyo3Crate, Pyo3CrateRequest(tgt))
     except (ResolveError, Pyo3ExtensionError) as e:
@@ -403,8 +405,13 @@ async def check_extension(
         )
     else:
         manifest = crate.manifest
-        abi3_floor = manifest.abi3_floor
-        abi = f"abi3 for CPython >= {_dotted(abi3_floor)}" if abi3_floor else "version-specific ABI"
+        abi = (
+            f"abi3 for CPython >= {_dotted(manifest.abi3_floor)}"
+            if manifest.abi3_floor
+            else "abi3 for the CPython it is built with (pyo3's bare `abi3`)"
+            if manifest.abi3
+            else "version-specific ABI"
+        )
         lines.append(
             DoctorLine(
                 True,
@@ -430,6 +437,8 @@ async def check_extension(
                 f"(of `[python].interpreter_versions_universe`)",
             )
         )
+    if manifest is not None:
+        abi3_floor = effective_abi3_floor(manifest, admitted)
     if abi3_floor and admitted:
         built_for = build_versions(admitted, abi3_floor)[0]
         try:
