@@ -265,8 +265,7 @@ def packaged_files(
     return sorted(
         f
         for f in files
-        if f in data
-        or (f.endswith(".py") and os.path.dirname(f).replace("/", ".") in package_set)
+        if f in data or (f.endswith(".py") and os.path.dirname(f).replace("/", ".") in package_set)
     )
 
 

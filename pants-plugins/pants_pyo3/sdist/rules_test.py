@@ -22,10 +22,10 @@ from pants_pyo3.sdist.rules import (
     Pyo3SdistRequest,
     crates_root,
     is_extension_binary,
+    packaged_files,
     project_table,
     render_pkg_info,
     render_pyproject,
-    packaged_files,
     sdist_base_name,
 )
 from pants_pyo3.testutil import (
