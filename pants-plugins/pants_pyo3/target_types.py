@@ -147,7 +147,11 @@ class Pyo3FeaturesField(StringSequenceField):
         Cargo features to enable when building the crate (passed as `--features`).
 
         If pyo3's `abi3-pyXY` feature is enabled here or by the crate's default features, the
-        module is built for the stable ABI.
+        module is built for the stable ABI of CPython >= X.Y; with pyo3's bare `abi3` feature, for
+        the stable ABI of the lowest CPython the constraints admit (which builds it).
+
+        If the crate's `#[pymodule]` is behind a Cargo feature (e.g. `python = ["dep:pyo3"]`),
+        enable it here: a build whose library exports no `PyInit_` function is an error.
         """
     )
 
@@ -228,7 +232,8 @@ class Pyo3InterpreterConstraintsField(AsyncFieldMixin, InterpreterConstraintsFie
         side in the package so that each interpreter imports its own. Each version must be
         installed where `[python-bootstrap].search_path` looks. If the crate enables pyo3's
         `abi3-pyXY` feature, the module is built once (as `<name>.abi3.so`) and the constraints
-        must not admit a version below `X.Y`.
+        must not admit a version below `X.Y`; with the bare `abi3` feature it is built once, with
+        the lowest version admitted, for that version and every later one.
 
         Python targets that depend on the extension have their constraints merged with these (as
         for any Python dependency); a test or distribution whose interpreter has no build is

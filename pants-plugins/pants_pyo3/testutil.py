@@ -185,7 +185,7 @@ class TempRepo:
         shutil.copytree(
             PLUGIN_DIR,
             root / "pants-plugins" / "pants_pyo3",
-            ignore=shutil.ignore_patterns("*_test.py", "__pycache__", "BUILD"),
+            ignore=shutil.ignore_patterns("*_test.py", "__pycache__", "BUILD", "testdata"),
         )
         self.write({"pants.toml": pants_toml, **files})
 

@@ -27,6 +27,7 @@ from pants_pyo3.build.plan import (
     host_abi_tag,
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
+from pants_pyo3.crate.manifest import effective_abi3_floor
 from pants_pyo3.errors import Pyo3BuildError, Pyo3ImportCheckError, Pyo3LockfileOutdatedError
 from pants_pyo3.sandbox import build_extension
 from pants_pyo3.sandbox.build_extension import BuildConfig, config_json
@@ -120,7 +121,7 @@ async def build_pyo3_extension(
         Get(Pyo3Crate, Pyo3CrateRequest(tgt)),
         Get(SourceRoot, SourceRootRequest, SourceRootRequest.for_target(tgt)),
     )
-    abi3 = crate.manifest.abi3_floor is not None
+    abi3 = crate.manifest.abi3
     host = request.triple == toolchain.host
     cargo, tool_fingerprint, cross_vars, path = toolchain.cargo, "", FrozenDict(), ()
     if host:
@@ -240,6 +241,22 @@ async def build_pyo3_extension(
                 the module the crate defines.
                 """
             )
+        elif result.exit_code == build_extension.EXIT_NO_PYMODULE:
+            features = crate.manifest.disabled_features
+            feature_hint = (
+                f" The crate has Cargo features this build doesn't enable: "
+                f"{', '.join(f'`{f}`' for f in features)}."
+                if features
+                else ""
+            )
+            hint = softwrap(
+                f"""
+                Define `#[pymodule] fn {name}(m: &Bound<'_, PyModule>) -> PyResult<()>` in the
+                crate's library, or, if it is behind a Cargo feature (e.g. `#[cfg(feature =
+                "python")]`), enable that feature: `{Pyo3FeaturesField.alias}=["..."]` on
+                {tgt.address}.{feature_hint}
+                """
+            )
         elif result.exit_code == build_extension.EXIT_CARGO_FAILED:
             hint = "Fix the errors cargo reported above."
         else:
@@ -263,7 +280,7 @@ async def build_pyo3_extension(
         module_path=module_path,
         module_digest=module_digest,
         interpreter=interpreter,
-        abi3_floor=crate.manifest.abi3_floor,
+        abi3_floor=effective_abi3_floor(crate.manifest, (interpreter.version,)),
         triple=request.triple,
         host=host,
     )

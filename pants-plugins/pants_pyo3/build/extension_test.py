@@ -173,6 +173,89 @@ def test_abi3_floor_above_an_admitted_interpreter(rule_runner: RuleRunner) -> No
         build(rule_runner)
 
 
+def test_bare_abi3_is_the_stable_abi_of_the_build_interpreter(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
+    # pyo3's bare `abi3` feature (no `abi3-pyXY`) builds for the stable ABI of the interpreter it
+    # is built with: the lowest one the constraints admit, 3.11 here (not 3.7, which pyo3 0.29
+    # can't even build for). maturin tags the same build `cp311-abi3`.
+    write_repo(
+        rule_runner,
+        ext_build=extension_build(interpreter_constraints='["CPython>=3.11,<3.13"]'),
+        pyo3_features='["abi3"]',
+    )
+    built = build(rule_runner)
+    assert built.abi3_floor == (3, 11)
+    [only] = built.builds
+    assert (only.module_path, only.interpreter.version, only.abi3_floor) == (
+        "demo/_native.abi3.so",
+        "3.11",
+        (3, 11),
+    )
+    rule_runner.write_digest(only.digest, path_prefix="out")
+    so = Path(rule_runner.build_root, "out/src/python/demo/_native.abi3.so")
+    assert import_and_add(find_interpreter("3.12"), tmp_path, so) == "42"
+
+
+def test_a_library_without_any_pymodule_is_an_error(rule_runner: RuleRunner) -> None:
+    # pyo3 behind a Cargo feature the target doesn't enable: cargo builds a library that exports
+    # no `PyInit_` function at all, which would package into a wheel that can't be imported.
+    write_repo(rule_runner)
+    rule_runner.write_files(
+        {
+            "src/rust/demo/Cargo.toml": dedent(
+                """\
+                [package]
+                name = "demo"
+                version = "0.1.0"
+                edition = "2021"
+
+                [lib]
+                name = "_native"
+                crate-type = ["cdylib", "rlib"]
+
+                [dependencies]
+                pyo3 = { version = "=0.29.3", optional = true }
+
+                [features]
+                python = ["dep:pyo3"]
+                """
+            ),
+            "src/rust/demo/src/lib.rs": dedent(
+                """\
+                pub fn add(a: i64, b: i64) -> i64 {
+                    a + b
+                }
+
+                #[cfg(feature = "python")]
+                mod python {
+                    use pyo3::prelude::*;
+
+                    #[pyfunction]
+                    fn add(a: i64, b: i64) -> i64 {
+                        super::add(a, b)
+                    }
+
+                    #[pymodule]
+                    fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+                        m.add_function(wrap_pyfunction!(add, m)?)
+                    }
+                }
+                """
+            ),
+        }
+    )
+    with pytest.raises(ExecutionError) as error:
+        build(rule_runner)
+    [wrapped] = error.value.wrapped_exceptions
+    assert isinstance(wrapped, Pyo3BuildError)
+    message = str(wrapped)
+    assert "exports no `PyInit_` function at all" in message
+    assert "src/python/demo:native" in message
+    assert "features this build doesn't enable: `python`" in message
+    assert "#[pymodule] fn _native" in message
+
+
 def test_constraints_matching_no_installed_interpreter(rule_runner: RuleRunner) -> None:
     # The universe knows 3.14 (see RULE_RUNNER_GLOBAL_ARGS); this machine has none installed.
     find_interpreter("3.13")

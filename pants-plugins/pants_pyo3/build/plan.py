@@ -21,6 +21,7 @@ from pants.engine.target import AllTargets, Target, Targets
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
+from pants_pyo3.crate.manifest import effective_abi3_floor
 from pants_pyo3.errors import (
     Pyo3ExtensionError,
     Pyo3InterpreterNotFoundError,
@@ -398,7 +399,7 @@ async def report_pyo3_extension_plan(
     except Pyo3ExtensionError as e:
         constraints = InterpreterConstraints(tgt[Pyo3InterpreterConstraintsField].value or ())
         problem("interpreters", e)
-    floor = crate.manifest.abi3_floor if crate else None
+    floor = effective_abi3_floor(crate.manifest, admitted) if crate else None
     try:
         check_abi3_floor(tgt, constraints, admitted, floor)
     except Pyo3ExtensionError as e:

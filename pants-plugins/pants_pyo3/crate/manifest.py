@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import toml
 from pants_pyo3.errors import CargoManifestError
@@ -23,14 +23,20 @@ class CargoManifest:
     package_name: str
     version: str | None
     lib_name: str
-    # The lowest CPython (major, minor) of pyo3's `abi3-pyXY` feature, if the build enables abi3.
+    # The lowest CPython (major, minor) of pyo3's `abi3-pyXY` feature, if the build enables one.
     abi3_floor: tuple[int, int] | None
+    # Whether the build enables abi3 at all: pyo3's bare `abi3` feature (no `abi3-pyXY`) builds for
+    # the stable ABI of the interpreter it is built with (see `effective_abi3_floor`).
+    abi3: bool = False
+    # The crate's own `[features]` that the build leaves off (named by the missing-module error).
+    disabled_features: tuple[str, ...] = ()
 
 
-def _pyo3_features(
+def _enabled_features(
     manifest: Mapping[str, Any], enabled: Iterable[str], default_features: bool
-) -> set[str]:
-    """The pyo3 features a build enables: pyo3's own list plus those reached from crate features."""
+) -> tuple[set[str], set[str]]:
+    """The crate features a build enables (following one feature into others), and the pyo3
+    features: pyo3's own list plus those reached from crate features."""
     deps = manifest.get("dependencies", {})
     pyo3 = deps.get("pyo3", {})
     result = set(pyo3.get("features", [])) if isinstance(pyo3, dict) else set()
@@ -47,7 +53,7 @@ def _pyo3_features(
                 result.add(item.split("/", 1)[1])
             elif item in crate_features:
                 todo.append(item)
-    return result
+    return seen, result
 
 
 def parse_cargo_manifest(
@@ -71,12 +77,17 @@ def parse_cargo_manifest(
             'so there is no shared library to import. Add `crate-type = ["cdylib"]` to its `[lib]` '
             "section."
         )
+    crate_features, pyo3_features = _enabled_features(manifest, features, default_features)
     abi3_floor: tuple[int, int] | None = None
-    for feature in _pyo3_features(manifest, features, default_features):
+    abi3 = False
+    for feature in pyo3_features:
         m = _ABI3_FEATURE_RE.match(feature)
         if not m:
             continue
-        floor = (int(m.group(1)), int(m.group(2))) if m.group(1) else (3, 7)
+        abi3 = True
+        if not m.group(1):
+            continue
+        floor = (int(m.group(1)), int(m.group(2)))
         # pyo3's lower abi3 features enable the higher ones; the lowest one enabled is the floor.
         abi3_floor = min(abi3_floor or floor, floor)
     version = package.get("version")
@@ -85,4 +96,28 @@ def parse_cargo_manifest(
         version=version if isinstance(version, str) else None,
         lib_name=lib.get("name", package["name"].replace("-", "_")),
         abi3_floor=abi3_floor,
+        abi3=abi3,
+        disabled_features=tuple(
+            sorted(set(manifest.get("features", {})) - crate_features - {"default"})
+        ),
     )
+
+
+def effective_abi3_floor(
+    manifest: CargoManifest, versions: Sequence[str]
+) -> tuple[int, int] | None:
+    """The lowest CPython an abi3 build of the crate imports under, given the CPython versions
+    (major.minor, ascending) its constraints admit; None if it doesn't build for the stable ABI.
+
+    With `abi3-pyXY` that is X.Y. pyo3's bare `abi3` means the stable ABI of the interpreter it is
+    built with (pyo3 >= 0.2x supports nothing older): the lowest admitted version, the one the
+    module is built with, and the one maturin's wheel tag names (`cp311-abi3` built with 3.11).
+    """
+    if not manifest.abi3:
+        return None
+    if manifest.abi3_floor:
+        return manifest.abi3_floor
+    if not versions:
+        return None
+    major, minor = versions[0].split(".")
+    return int(major), int(minor)

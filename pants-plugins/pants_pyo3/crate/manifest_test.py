@@ -6,7 +6,7 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
-from pants_pyo3.crate.manifest import parse_cargo_manifest
+from pants_pyo3.crate.manifest import effective_abi3_floor, parse_cargo_manifest
 from pants_pyo3.errors import CargoManifestError
 
 BASE = dedent(
@@ -73,6 +73,23 @@ def test_reads_package_and_lib() -> None:
 )
 def test_detects_abi3_floor(pyo3: str, kwargs: dict, floor: tuple[int, int] | None) -> None:
     assert manifest(pyo3, **kwargs).abi3_floor == floor
+
+
+def test_bare_abi3_floor_is_the_lowest_admitted_version() -> None:
+    # pyo3's bare `abi3`: the stable ABI of the interpreter it's built with, not CPython 3.7.
+    m = manifest('{ version = "0.29", features = ["abi3"] }', default_features=False)
+    assert (m.abi3, m.abi3_floor) == (True, None)
+    assert effective_abi3_floor(m, ("3.11", "3.12")) == (3, 11)
+    assert effective_abi3_floor(m, ("3.9",)) == (3, 9)
+    explicit = manifest('{ version = "0.29", features = ["abi3", "abi3-py38"] }')
+    assert effective_abi3_floor(explicit, ("3.11",)) == (3, 8)
+    assert effective_abi3_floor(manifest(default_features=False), ("3.11",)) is None
+
+
+def test_disabled_features_are_the_crates_features_the_build_leaves_off() -> None:
+    assert manifest().disabled_features == ("other",)
+    assert manifest(default_features=False).disabled_features == ("fast", "other", "stable")
+    assert manifest(default_features=False, features=["fast"]).disabled_features == ("other",)
 
 
 @pytest.mark.parametrize(

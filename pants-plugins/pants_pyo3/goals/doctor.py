@@ -371,7 +371,13 @@ async def check_extension(request: ExtensionCheckRequest) -> DoctorSection:
     else:
         manifest = report.crate.manifest
         floor = report.abi3_floor
-        abi = f"abi3 for CPython >= {_dotted(floor)}" if floor else "version-specific ABI"
+        abi = (
+            f"abi3 for CPython >= {_dotted(manifest.abi3_floor)}"
+            if manifest.abi3_floor
+            else "abi3 for the CPython it is built with (pyo3's bare `abi3`)"
+            if manifest.abi3
+            else "version-specific ABI"
+        )
         lines.append(
             DoctorLine(
                 True,

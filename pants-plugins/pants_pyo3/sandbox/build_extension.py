@@ -47,6 +47,7 @@ EXIT_LOCKFILE_OUTDATED = 14
 # What the build rule reads from the driver's stderr on success: one line per file of the repo's
 # source tree that changed while cargo ran (a build script writing outside its `OUT_DIR`).
 SOURCE_TREE_WRITE = "pants-pyo3: source tree changed during the build: "
+EXIT_NO_PYMODULE = 15
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,16 +155,23 @@ def stray_files(wanted: set, crate_dir: str, mirror: str) -> list:
 
 
 def elf_exported_symbols(path: str) -> set:
-    """The names of the defined symbols in an ELF64 shared library's dynamic symbol table."""
+    """The names of the defined symbols in an ELF shared library's dynamic symbol table (ELF32 or
+    ELF64, either byte order: the host's and every cross target's), or None if `path` is no ELF."""
     with open(path, "rb") as f:
         data = f.read()
-    if data[:4] != b"\x7fELF" or data[4] != 2:
-        return set()
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2):
+        return None
     endian = "<" if data[5] == 1 else ">"
-    shoff = struct.unpack_from(endian + "Q", data, 0x28)[0]
-    shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x3A)
+    if data[4] == 2:
+        shoff = struct.unpack_from(endian + "Q", data, 0x28)[0]
+        shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x3A)
+        section_fmt, sym_fmt = "IIQQQQIIQQ", "IBBH"
+    else:
+        shoff = struct.unpack_from(endian + "I", data, 0x20)[0]
+        shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x2E)
+        section_fmt, sym_fmt = "IIIIIIIIII", "IIIBBH"
     sections = [
-        struct.unpack_from(endian + "IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)
+        struct.unpack_from(endian + section_fmt, data, shoff + i * shentsize) for i in range(shnum)
     ]
     names = set()
     for _name, sh_type, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
@@ -171,9 +179,8 @@ def elf_exported_symbols(path: str) -> set:
             continue
         str_offset = sections[link][4]
         for i in range(size // entsize):
-            st_name, _st_info, _st_other, st_shndx = struct.unpack_from(
-                endian + "IBBH", data, offset + i * entsize
-            )
+            fields = struct.unpack_from(endian + sym_fmt, data, offset + i * entsize)
+            st_name, st_shndx = fields[0], fields[-1]
             if st_shndx == 0:  # Undefined: imported, not exported.
                 continue
             end = data.index(b"\0", str_offset + st_name)
@@ -282,6 +289,40 @@ def import_check(module_name: str, path: str):
             module_name, -proc.returncode, "\n" + output if output else ""
         )
     return output or "`import {}` failed (exit code {}).".format(module_name, proc.returncode)
+
+
+def init_symbol_problem(path: str, module_name: str):
+    """Why `import module_name` of the library at `path` would fail for want of its `PyInit_`
+    function, as (exit code, message), or None if the library exports it.
+
+    It holds for every build: a library exporting no symbol at all (pyo3 behind a Cargo feature the
+    build doesn't enable, or an empty `lib.rs`) is the commonest way to get a module that builds
+    but can't be imported. A library that isn't ELF (another platform's format) is searched for
+    the symbol's name, which an exported function's string table must hold.
+    """
+    init = "PyInit_" + module_name.rpartition(".")[2]
+    symbols = elf_exported_symbols(path)
+    if symbols is None:
+        with open(path, "rb") as f:
+            data = f.read()
+        if init.encode() + b"\0" in data:
+            return None
+        symbols = {m.decode() for m in re.findall(rb"PyInit_[A-Za-z0-9_]+", data)}
+    elif init in symbols:
+        return None
+    exported = sorted(s for s in symbols if s.startswith("PyInit_"))
+    if not exported:
+        return (
+            EXIT_NO_PYMODULE,
+            "the library exports no `PyInit_` function at all, so `import {}` would fail: this "
+            "build of the crate defines no `#[pymodule]`.".format(module_name),
+        )
+    return (
+        EXIT_NO_INIT_SYMBOL,
+        "the library does not export `{}`, so `import {}` would fail. It exports: {}.".format(
+            init, module_name, ", ".join(exported)
+        ),
+    )
 
 
 def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
@@ -415,17 +456,10 @@ def main() -> None:
         shutil.copyfile(library, dest)
         owners.record(manifest, library)
 
-    symbols = elf_exported_symbols(dest)
-    name = cfg.module_name.rpartition(".")[2]
-    init = "PyInit_" + name
-    if symbols and init not in symbols:
-        exported = sorted(s for s in symbols if s.startswith("PyInit_"))
-        fail(
-            EXIT_NO_INIT_SYMBOL,
-            "the library does not export `{}`, so `import {}` would fail. It exports: {}.".format(
-                init, cfg.module_name, ", ".join(exported) or "no PyInit_ symbol at all"
-            ),
-        )
+    problem = init_symbol_problem(dest, cfg.module_name)
+    if problem is not None:
+        os.unlink(dest)
+        fail(*problem)
     if cfg.import_check:
         problem = import_check(cfg.module_name, dest)
         if problem:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -232,3 +233,61 @@ def test_library_owners(tmp_path: Path) -> None:
     reloaded.forget("/m/b/Cargo.toml")
     assert not build_extension.LibraryOwners(str(tmp_path)).owns("/m/b/Cargo.toml")
     assert os.path.exists(tmp_path / ".pants-pyo3-libraries.json")
+
+
+def shared_library(tmp_path: Path, compiler: str, name: str, c_source: str) -> str:
+    """A shared library compiled from `c_source` with `compiler` (the host's or a cross `gcc`)."""
+    if not shutil.which(compiler):
+        pytest.skip(f"No `{compiler}` on this machine (build-support/cross/setup-aarch64.sh).")
+    source = tmp_path / f"{name}.c"
+    source.write_text(c_source)
+    library = tmp_path / f"{name}.so"
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-o", str(library), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    return str(library)
+
+
+@pytest.mark.parametrize("compiler", ["cc", "aarch64-linux-gnu-gcc"])
+@pytest.mark.parametrize(
+    "c_source, expected",
+    [
+        pytest.param("int PyInit__native(void) { return 0; }\n", None, id="exports-it"),
+        pytest.param(
+            "int PyInit_other(void) { return 0; }\n",
+            build_extension.EXIT_NO_INIT_SYMBOL,
+            id="another-module",
+        ),
+        # pyo3 behind a Cargo feature the build leaves off, or an empty lib.rs: the library exports
+        # nothing of Python's, and nothing at all but what the linker adds.
+        pytest.param(
+            "static int unused(void) { return 0; }\n",
+            build_extension.EXIT_NO_PYMODULE,
+            id="no-symbols",
+        ),
+        pytest.param(
+            "int helper(void) { return 0; }\n", build_extension.EXIT_NO_PYMODULE, id="no-pyinit"
+        ),
+    ],
+)
+def test_the_pyinit_check_holds_whatever_the_symbol_table_holds(
+    tmp_path: Path, compiler: str, c_source: str, expected: int | None
+) -> None:
+    library = shared_library(tmp_path, compiler, "lib_native", c_source)
+    problem = build_extension.init_symbol_problem(library, "demo._native")
+    assert (problem and problem[0]) == expected, problem
+    if expected == build_extension.EXIT_NO_PYMODULE:
+        assert "exports no `PyInit_` function at all" in problem[1]
+        assert "`import demo._native` would fail" in problem[1]
+
+
+def test_the_pyinit_check_reads_a_library_that_is_not_elf(tmp_path: Path) -> None:
+    # Another platform's format (Mach-O, PE) is searched for the symbol's name.
+    library = tmp_path / "lib_native.dylib"
+    library.write_bytes(b"\xcf\xfa\xed\xfe" + b"\0" * 64 + b"_PyInit__native\0")
+    assert build_extension.init_symbol_problem(str(library), "demo._native") is None
+    library.write_bytes(b"\xcf\xfa\xed\xfe" + b"\0" * 64 + b"_helper\0")
+    problem = build_extension.init_symbol_problem(str(library), "demo._native")
+    assert problem and problem[0] == build_extension.EXIT_NO_PYMODULE

@@ -247,6 +247,28 @@ def is_extension_binary(path: str, module_name: str) -> bool:
     )
 
 
+def packaged_files(
+    files: Iterable[str],
+    packages: Iterable[str],
+    package_data: Iterable[tuple[str, Iterable[str]]],
+) -> list[str]:
+    """The files (relative to the source root) that the distribution's wheel holds: the Python
+    files of its packages and their package data, as setuptools packs them. Not `files` targets
+    outside every package (e.g. a Cargo workspace's root `Cargo.toml`): the wheel doesn't hold them,
+    and in the sdist's `python/` they would be stray files."""
+    package_set = set(packages)
+    data = {
+        os.path.normpath(os.path.join(package.replace(".", "/"), name))
+        for package, names in package_data
+        for name in names
+    }
+    return sorted(
+        f
+        for f in files
+        if f in data or (f.endswith(".py") and os.path.dirname(f).replace("/", ".") in package_set)
+    )
+
+
 @dataclass(frozen=True)
 class Pyo3SdistRequest:
     dist: Target
@@ -303,9 +325,11 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
     crate_files = sorted(os.path.relpath(f, root or ".") for f in crate.sources.snapshot.files)
 
     module_name = ext[Pyo3ModuleNameField].value
-    python_files = sorted(
-        f for f in sources_snapshot.files if not is_extension_binary(f, module_name)
-    )
+    python_files = [
+        f
+        for f in packaged_files(sources_snapshot.files, sources.packages, sources.package_data)
+        if not is_extension_binary(f, module_name)
+    ]
     top_package = module_name.split(".")[0]
     other_packages = sorted(
         {f.split("/")[0] for f in python_files if "/" in f and f.endswith(".py")} - {top_package}
@@ -335,10 +359,13 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
                 "Cargo.toml",
             )
         ),
-        "python-source": PYTHON_DIR,
         "bindings": "pyo3",
         "profile": ext[Pyo3ProfileField].value,
     }
+    if python_files:
+        # maturin refuses a `python-source` directory that doesn't exist: a top-level module with
+        # no Python files beside it is a pure-Rust maturin project.
+        maturin["python-source"] = PYTHON_DIR
     if other_packages:
         maturin["python-packages"] = other_packages
     if ext[Pyo3FeaturesField].value:

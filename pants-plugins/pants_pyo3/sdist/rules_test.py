@@ -22,6 +22,7 @@ from pants_pyo3.sdist.rules import (
     Pyo3SdistRequest,
     crates_root,
     is_extension_binary,
+    packaged_files,
     project_table,
     render_pkg_info,
     render_pyproject,
@@ -72,6 +73,29 @@ def test_crates_root_keeps_the_relative_layout(
 )
 def test_only_the_compiled_module_is_left_out(path: str, expected: bool) -> None:
     assert is_extension_binary(path, "myext._native") is expected
+
+
+def test_only_what_the_wheel_holds_goes_into_python() -> None:
+    files = [
+        "Cargo.toml",  # A Cargo workspace's root manifest (a `files` target), in no package.
+        "ws/member/Cargo.toml",
+        "myext/__init__.py",
+        "myext/_native.pyi",
+        "myext/py.typed",
+        "myext/sub/helpers.py",
+        "toplevel.py",
+    ]
+    packages = ["", "myext", "myext.sub"]
+    package_data = [("myext", ("_native.pyi", "py.typed"))]
+    assert packaged_files(files, packages, package_data) == [
+        "myext/__init__.py",
+        "myext/_native.pyi",
+        "myext/py.typed",
+        "myext/sub/helpers.py",
+        "toplevel.py",
+    ]
+    # A top-level module alone: nothing for `python/`.
+    assert packaged_files(["Cargo.toml"], [], []) == []
 
 
 def test_sdist_name_is_normalized() -> None:

@@ -1,0 +1,5 @@
+import toplevel
+
+
+def test_add() -> None:
+    assert toplevel.add(40, 2) == 42

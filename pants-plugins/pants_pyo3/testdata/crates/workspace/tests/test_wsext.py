@@ -1,0 +1,5 @@
+import wsext
+
+
+def test_triple() -> None:
+    assert wsext.triple(14) == 42
