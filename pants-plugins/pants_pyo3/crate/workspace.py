@@ -29,8 +29,8 @@ from pants_pyo3.target_types import (
 
 logger = logging.getLogger(__name__)
 
-# The files cargo opens to load a workspace member it doesn't build: its manifest, and the target
-# files its manifest's target auto-discovery looks for (without any, cargo refuses the manifest).
+# The files cargo opens to load a workspace member it doesn't build: its manifest, and the files
+# its target auto-discovery looks for (without any, cargo refuses the manifest).
 _MEMBER_FILES = ("Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs")
 _DEPENDENCY_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
 
@@ -43,7 +43,7 @@ def _load_toml(content: bytes, path: str) -> Mapping[str, Any]:
 
 
 def _ancestors(crate_dir: str) -> list[str]:
-    """The crate's directory and each directory above it, up to the build root (""), nearest first."""
+    """The crate's directory and each one above it, up to the build root (""), nearest first."""
     dirs = [crate_dir]
     while dirs[-1]:
         dirs.append(posixpath.dirname(dirs[-1]))

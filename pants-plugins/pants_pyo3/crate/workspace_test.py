@@ -88,7 +88,9 @@ def test_workspace_members_reach_the_sandbox(rule_runner: RuleRunner) -> None:
     # A maturin-style workspace: the extension and a CLI crate that it doesn't depend on.
     rule_runner.write_files(
         {
-            "src/rust/Cargo.toml": '[workspace]\nmembers = ["ext", "tools/*"]\nexclude = ["tools/old"]\n',
+            "src/rust/Cargo.toml": (
+                '[workspace]\nmembers = ["ext", "tools/*"]\nexclude = ["tools/old"]\n'
+            ),
             **crate_files(EXT.spec_path, package="ext"),
             **plain_crate("src/rust/tools/cli", "cli"),
             **plain_crate("src/rust/tools/old", "old"),

@@ -118,8 +118,8 @@ def _maturin_table(pyproject: Mapping[str, Any] | None) -> Mapping[str, Any]:
 def maturin_pyproject_for(
     crate_dir: str, pyprojects: Mapping[str, Mapping[str, Any]]
 ) -> str | None:
-    """The `pyproject.toml` maturin would build the crate from: the one beside its `Cargo.toml`, else
-    the nearest one above it (e.g. at a Cargo workspace's root) whose `[tool.maturin]
+    """The `pyproject.toml` maturin would build the crate from: the one beside its `Cargo.toml`,
+    else the nearest one above it (e.g. at a Cargo workspace's root) whose `[tool.maturin]
     manifest-path` names the crate's `Cargo.toml`."""
     own = os.path.join(crate_dir, "pyproject.toml")
     if own in pyprojects:
