@@ -52,6 +52,14 @@ class CargoManifestError(Pyo3Error, ValueError):
     """A crate's `Cargo.toml` can't be used to build a PyO3 extension."""
 
 
+class CargoPathDependencyError(Pyo3Error):
+    """A crate's path dependency has no target owning its files (or lies outside the build root)."""
+
+
+class Pyo3PyprojectError(Pyo3Error):
+    """A distribution's `pyproject.toml` can't give its metadata."""
+
+
 class CrossToolchainError(Pyo3Error, ValueError):
     """A `[pyo3-cross]` toolchain entry is malformed; the message names the triple and the fix."""
 

@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 from pants_pyo3.build import cargo, cargo_command, cross, extension, plan
-from pants_pyo3.crate import crate
+from pants_pyo3.crate import crate, workspace
 from pants_pyo3.goals import doctor, tailor
 from pants_pyo3.goals import test as cargo_test
 from pants_pyo3.lint.clippy import rules as clippy
 from pants_pyo3.lint.rustfmt import rules as rustfmt
 from pants_pyo3.publish import redaction
+from pants_pyo3.pyproject import rules as pyproject
 from pants_pyo3.python import codegen, dependency_inference, interpreter_check, module_mapper
 from pants_pyo3.sandbox import programs
 from pants_pyo3.sdist import rules as sdist
@@ -30,6 +31,7 @@ def rules():
         *cross_subsystem.rules(),
         *auditwheel_subsystem.rules(),
         *crate.rules(),
+        *workspace.rules(),
         *plan.rules(),
         *cross.rules(),
         *cargo.rules(),
@@ -44,6 +46,7 @@ def rules():
         *auditwheel.rules(),
         *platform_wheels.rules(),
         *sdist.rules(),
+        *pyproject.rules(),
         *bump.rules(),
         *check.rules(),
         *doctor.rules(),

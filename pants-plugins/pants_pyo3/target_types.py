@@ -235,10 +235,11 @@ class Pyo3InterpreterConstraintsField(AsyncFieldMixin, InterpreterConstraintsFie
         must not admit a version below `X.Y`; with the bare `abi3` feature it is built once, with
         the lowest version admitted, for that version and every later one.
 
-        Python targets that depend on the extension have their constraints merged with these (as
-        for any Python dependency); a test or distribution whose interpreter has no build is
-        reported as an error, and a `python_distribution` gets one wheel per version its own
-        constraints admit.
+        Pants refuses a Python target that imports the extension under constraints admitting a
+        version these don't (as for any Python dependency), so narrow a whole package at once
+        with `__defaults__(all=dict(interpreter_constraints=[...]))` in its BUILD file rather than
+        this field alone. A test or distribution whose interpreter has no build is reported as an
+        error, and a `python_distribution` gets one wheel per version its own constraints admit.
         """
     )
 
@@ -254,6 +255,25 @@ class Pyo3TargetTriplesField(StringSequenceField):
         Every triple's standard library must be installed in the Rust toolchain (`rustup target
         add <triple>`). Builds for the host go into tests and pex files; a `python_distribution`
         gets a wheel per triple, tagged for its platform.
+        """
+    )
+
+
+class Pyo3PyprojectField(StringField):
+    alias = "pyproject"
+    default = None
+    help = help_text(
+        """
+        The path from the build root of a maturin project's `pyproject.toml` whose `[project]`
+        table gives this distribution's metadata (name, version, description, readme,
+        requires-python, license, authors, keywords, classifiers, urls, dependencies,
+        optional-dependencies, scripts and entry points), e.g.
+        `"src/rust/foo/pyproject.toml"`.
+
+        A version listed in `dynamic` is the `[package] version` of the crate beside it (or at
+        `[tool.maturin] manifest-path`), in its PEP 440 form, as maturin takes it. The
+        `python_artifact` then only needs the `name` (Pants requires it; it must match), and a
+        keyword given in both places must agree.
         """
     )
 

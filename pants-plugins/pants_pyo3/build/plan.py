@@ -7,9 +7,10 @@ and every problem that stops it, found before cargo runs."""
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import DefaultDict
+from typing import DefaultDict, Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
@@ -215,6 +216,24 @@ def admitted_versions(
     return tuple(versions)
 
 
+def raise_floor(constraints: InterpreterConstraints, floor: str) -> tuple[str, ...]:
+    """The constraints with their lower bounds replaced by `>=floor`, e.g. `CPython>=3.8,<3.14`
+    with floor 3.11 is `CPython>=3.11,<3.14`."""
+    raised = []
+    for constraint in constraints:
+        text = str(constraint)
+        name = re.match(r"[A-Za-z]*", text).group(0)  # type: ignore[union-attr]
+        kept = [s for s in text[len(name) :].split(",") if s and not s.lstrip().startswith(">")]
+        raised.append(",".join([f"{name}>={floor}", *sorted(kept)]))
+    return tuple(raised)
+
+
+def package_defaults(constraints: Iterable[object]) -> str:
+    """The `__defaults__` line that narrows a package's targets (the extension among them)."""
+    quoted = ", ".join(f'"{c}"' for c in constraints)
+    return f"__defaults__(all=dict({Pyo3InterpreterConstraintsField.alias}=[{quoted}]))"
+
+
 def check_abi3_floor(
     tgt: Target,
     constraints: InterpreterConstraints,
@@ -225,15 +244,18 @@ def check_abi3_floor(
     below = [v for v in versions if floor and version_tuple(v) < floor]
     if floor and below:
         floor_text = ".".join(map(str, floor))
+        raised = raise_floor(constraints, floor_text)
         raise Pyo3ExtensionError(
             softwrap(
                 f"""
                 The `{Pyo3ExtensionTarget.alias}` target {tgt.address} enables pyo3's abi3
                 feature for CPython >= {floor_text}, but its
                 `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) also admit CPython
-                {', '.join(below)}, which can't import that module. Raise the constraints to
-                `["CPython>={floor_text}"]` (or narrower), or lower the abi3 feature (e.g.
-                `abi3-py{below[0].replace('.', '')}`).
+                {', '.join(below)}, which can't import that module. Narrow the package that holds
+                it, once for the extension and every Python target beside or below it, with
+                `{package_defaults(raised)}` at the top of {tgt.address.spec_path or "."}/BUILD
+                (Pants refuses code that imports the module under wider constraints), or lower the
+                abi3 feature (e.g. `abi3-py{below[0].replace('.', '')}`).
                 """
             )
         )

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pants.core.target_types import FileSourceField
 from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
-from pants.engine.fs import DigestContents, DigestSubset, PathGlobs
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.fs import DigestContents, DigestSubset, MergeDigests, PathGlobs, Snapshot
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     SourcesField,
     Target,
@@ -26,6 +26,7 @@ from pants.engine.target import (
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.crate.manifest import CargoManifest, parse_cargo_manifest
+from pants_pyo3.crate.workspace import CargoWorkspaceFiles, CargoWorkspaceFilesRequest
 from pants_pyo3.errors import CargoManifestError, Pyo3ExtensionError
 from pants_pyo3.target_types import (
     CargoCrateSourcesField,
@@ -98,7 +99,8 @@ def _read_manifest(tgt: Target, crate: Target, contents: DigestContents) -> Carg
 @dataclass(frozen=True)
 class CrateSourcesRequest:
     """The files cargo reads to build the `cargo_crate` at `address`: its own and its path
-    dependencies' (and `files` such as a workspace root)."""
+    dependencies' (and `files` it depends on), and its Cargo workspace's root manifest, lockfile and
+    member manifests."""
 
     address: Address
 
@@ -112,7 +114,10 @@ class CrateSources:
 
 @rule(desc="Find the files of a crate and its path dependencies", level=LogLevel.DEBUG)
 async def crate_sources(request: CrateSourcesRequest) -> CrateSources:
-    closure = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
+    closure, workspace = await MultiGet(
+        Get(TransitiveTargets, TransitiveTargetsRequest([request.address])),
+        Get(CargoWorkspaceFiles, CargoWorkspaceFilesRequest(request.address.spec_path)),
+    )
     sources = await Get(
         SourceFiles,
         SourceFilesRequest(
@@ -123,6 +128,13 @@ async def crate_sources(request: CrateSourcesRequest) -> CrateSources:
     crate_dirs = tuple(
         t.address.spec_path for t in closure.closure if t.has_field(CargoCrateSourcesField)
     )
+    if workspace.snapshot.files:
+        # cargo loads every member's manifest of the workspace it builds in, even members this
+        # crate doesn't depend on, so those files go into the sandbox without being listed.
+        merged = await Get(
+            Snapshot, MergeDigests([sources.snapshot.digest, workspace.snapshot.digest])
+        )
+        sources = SourceFiles(merged, sources.unrooted_files)
     return CrateSources(sources, crate_dirs)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import toml
+from pants.backend.python.target_types import PythonDistribution
 from pants.core.goals.tailor import (
     AllOwnedSources,
     PutativeTarget,
@@ -30,6 +31,7 @@ from pants_pyo3.target_types import (
     CargoCrateTarget,
     Pyo3CrateField,
     Pyo3ExtensionTarget,
+    Pyo3PyprojectField,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,36 @@ _PYO3_RENAME_FIRST_RE = re.compile(
 @dataclass(frozen=True)
 class PutativePyo3TargetsRequest(PutativeTargetsRequest):
     pass
+
+
+@dataclass(frozen=True)
+class _PythonArtifact:
+    """Written into a BUILD file as `python_artifact(name="...")`."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f'python_artifact(name="{self.name}")'
+
+
+def is_maturin_project(pyproject: Mapping[str, Any] | None) -> bool:
+    """Whether a parsed `pyproject.toml` has a `[project]` with a name and a `[tool.maturin]`."""
+    project = (pyproject or {}).get("project")
+    return (
+        isinstance(project, dict)
+        and isinstance(project.get("name"), str)
+        and "maturin" in (pyproject or {}).get("tool", {})
+    )
+
+
+def distribution_dir(pyproject_dir: str, extension_dir: str) -> str:
+    """Where a `python_distribution` owns the extension: the project's directory if it is the
+    extension's or above it (Pants' ownership rule), else the extension's directory."""
+    if pyproject_dir == "" or extension_dir == pyproject_dir:
+        return pyproject_dir
+    if extension_dir.startswith(pyproject_dir + "/"):
+        return pyproject_dir
+    return extension_dir
 
 
 @dataclass(frozen=True)
@@ -77,13 +109,66 @@ def pymodule_name(rust_source: str) -> str | None:
     return m.group("renamed") or m.group("name")
 
 
+def _maturin_table(pyproject: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    tool = (pyproject or {}).get("tool", {})
+    maturin = tool.get("maturin", {}) if isinstance(tool, dict) else {}
+    return maturin if isinstance(maturin, dict) else {}
+
+
+def maturin_pyproject_for(
+    crate_dir: str, pyprojects: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """The `pyproject.toml` maturin would build the crate from: the one beside its `Cargo.toml`,
+    else the nearest one above it (e.g. at a Cargo workspace's root) whose `[tool.maturin]
+    manifest-path` names the crate's `Cargo.toml`."""
+    own = os.path.join(crate_dir, "pyproject.toml")
+    if own in pyprojects:
+        return own
+    manifest = os.path.join(crate_dir, "Cargo.toml")
+    for path in sorted(pyprojects, key=lambda p: -len(p)):
+        manifest_path = _maturin_table(pyprojects[path]).get("manifest-path")
+        if isinstance(manifest_path, str):
+            base = os.path.dirname(path)
+            if os.path.normpath(os.path.join(base, manifest_path)) == manifest:
+                return path
+    return None
+
+
+def python_source_dir(pyproject_path: str, pyproject: Mapping[str, Any] | None) -> str:
+    """maturin's `python-source` directory (default: the `pyproject.toml`'s own directory)."""
+    source = _maturin_table(pyproject).get("python-source")
+    base = os.path.dirname(pyproject_path)
+    return os.path.normpath(os.path.join(base, source)) if isinstance(source, str) else base
+
+
 def derive_module_name(
-    manifest: Mapping[str, Any], pyproject: Mapping[str, Any] | None, lib_rs: str | None
+    manifest: Mapping[str, Any],
+    pyproject: Mapping[str, Any] | None,
+    lib_rs: str | None,
+    python_packages: Iterable[str] = (),
 ) -> ModuleName | None:
     """The module name maturin would build: `[tool.maturin] module-name`, else `[lib] name`,
-    else the `#[pymodule]` function's name, else the package name."""
-    maturin = (pyproject or {}).get("tool", {}).get("maturin", {})
-    if isinstance(maturin, dict) and isinstance(maturin.get("module-name"), str):
+    else the `#[pymodule]` function's name, else the package name.
+
+    A top-level name `<name>` becomes `<name>.<name>` when `<name>` is one of `python_packages`
+    (the packages in maturin's `python-source` directory): maturin's mixed Rust/Python layout puts
+    the module inside the Python package named like it.
+    """
+    module = _base_module_name(manifest, pyproject, lib_rs)
+    if module is not None and "." not in module.name and module.name in set(python_packages):
+        return ModuleName(
+            f"{module.name}.{module.name}",
+            f"{module.origin}, inside the Python package `{module.name}/` beside the crate "
+            "(maturin's mixed layout)",
+        )
+    return module
+
+
+def _base_module_name(
+    manifest: Mapping[str, Any], pyproject: Mapping[str, Any] | None, lib_rs: str | None
+) -> ModuleName | None:
+    maturin = _maturin_table(pyproject)
+    if isinstance(maturin.get("module-name"), str):
         return ModuleName(maturin["module-name"], "`[tool.maturin] module-name` in pyproject.toml")
     lib = manifest.get("lib")
     if isinstance(lib, dict) and isinstance(lib.get("name"), str):
@@ -133,6 +218,14 @@ def _read_toml(contents: DigestContents, path: str) -> dict | None:
     return None
 
 
+def _ancestors(path: str) -> list[str]:
+    """`path` and every directory above it, up to the build root ("")."""
+    dirs = [path]
+    while dirs[-1]:
+        dirs.append(os.path.dirname(dirs[-1]))
+    return dirs
+
+
 @rule(level=LogLevel.DEBUG, desc="Determine candidate PyO3 targets to create")
 async def find_putative_pyo3_targets(
     request: PutativePyo3TargetsRequest,
@@ -144,14 +237,29 @@ async def find_putative_pyo3_targets(
     crate_dirs = sorted(os.path.dirname(p) for p in manifest_paths.files)
     if not crate_dirs:
         return PutativeTargets()
+    # A crate's `pyproject.toml` may sit beside it or above it (e.g. at its workspace's root,
+    # naming the crate with `[tool.maturin] manifest-path`).
+    ancestors = {a for d in crate_dirs for a in _ancestors(d)}
     contents = await Get(
         DigestContents,
         PathGlobs(
-            os.path.join(d, name)
-            for d in crate_dirs
-            for name in ("Cargo.toml", "pyproject.toml", "src/lib.rs")
+            [
+                *(
+                    os.path.join(d, name)
+                    for d in crate_dirs
+                    for name in ("Cargo.toml", "src/lib.rs")
+                ),
+                *(os.path.join(a, "pyproject.toml") for a in sorted(ancestors)),
+            ]
         ),
     )
+    pyprojects = {
+        fc.path: parsed
+        for fc in contents
+        if os.path.basename(fc.path) == "pyproject.toml"
+        for parsed in [_read_toml(contents, fc.path)]
+        if parsed is not None
+    }
     named_crates = crate_dirs_with_extensions(all_targets)
     owner_of_manifest = {
         os.path.join(tgt.address.spec_path, "Cargo.toml"): tgt.address
@@ -159,8 +267,9 @@ async def find_putative_pyo3_targets(
         if tgt.has_field(CargoCrateSourcesField)
     }
 
-    crates: list[tuple[str, ModuleName]] = []
+    crates: list[tuple[str, ModuleName, str | None]] = []
     putative: list[PutativeTarget] = []
+    pyo3_crates: list[tuple[str, dict, str | None]] = []
     for crate_dir in crate_dirs:
         manifest_path = os.path.join(crate_dir, "Cargo.toml")
         manifest = _read_toml(contents, manifest_path)
@@ -177,6 +286,16 @@ async def find_putative_pyo3_targets(
             )
         if crate_dir in named_crates:
             continue
+        pyo3_crates.append((crate_dir, manifest, maturin_pyproject_for(crate_dir, pyprojects)))
+    # The packages in each crate's maturin `python-source` directory (maturin's mixed layout).
+    source_dirs = [
+        python_source_dir(path, pyprojects[path]) if path else crate_dir
+        for crate_dir, _, path in pyo3_crates
+    ]
+    init_files = await MultiGet(
+        Get(Paths, PathGlobs([os.path.join(d, "*", "__init__.py")])) for d in source_dirs
+    )
+    for (crate_dir, manifest, pyproject_path), found_inits in zip(pyo3_crates, init_files):
         lib_rs = next(
             (
                 fc.content.decode(errors="replace")
@@ -186,16 +305,19 @@ async def find_putative_pyo3_targets(
             None,
         )
         module = derive_module_name(
-            manifest, _read_toml(contents, os.path.join(crate_dir, "pyproject.toml")), lib_rs
+            manifest,
+            pyprojects.get(pyproject_path) if pyproject_path else None,
+            lib_rs,
+            python_packages=[os.path.basename(os.path.dirname(f)) for f in found_inits.files],
         )
         if module is not None:
-            crates.append((crate_dir, module))
+            crates.append((crate_dir, module, pyproject_path))
 
     # Where each dotted module's parent package lives: a directory with Python files under a source
     # root (`src/python/myext/` for `myext._native`).
     candidates = {
         (crate_dir, root.path): os.path.join(root.path, *module.name.split(".")[:-1])
-        for crate_dir, module in crates
+        for crate_dir, module, _ in crates
         if "." in module.name
         for root in source_roots
     }
@@ -208,7 +330,11 @@ async def find_putative_pyo3_targets(
         if found.files:
             package_dirs.setdefault(crate_dir, []).append(pkg_dir)
 
-    for crate_dir, module in crates:
+    # Maturin projects that no `python_distribution` reads its metadata from yet.
+    pyprojects_with_dists = {
+        tgt[Pyo3PyprojectField].value for tgt in all_targets if tgt.has_field(Pyo3PyprojectField)
+    }
+    for crate_dir, module, pyproject_path in crates:
         crate_spec = owner_of_manifest.get(os.path.join(crate_dir, "Cargo.toml"))
         crate_address = crate_spec.spec if crate_spec else crate_dir
         found_dirs = sorted(set(package_dirs.get(crate_dir, [])))
@@ -229,16 +355,38 @@ async def find_putative_pyo3_targets(
                 f"# Placed next to the crate because {where}: move it into the Python package "
                 "that imports it, so that the package's python_distribution owns it."
             )
+        ext_name = extension_target_name(module.name)
         putative.append(
             PutativeTarget.for_target_type(
                 Pyo3ExtensionTarget,
                 path=path,
-                name=extension_target_name(module.name),
+                name=ext_name,
                 triggering_sources=(),
                 kwargs={"crate": crate_address, "module_name": module.name},
                 comments=comments,
             )
         )
+        pyproject = pyprojects.get(pyproject_path) if pyproject_path else None
+        if pyproject_path and pyproject_path not in pyprojects_with_dists:
+            if is_maturin_project(pyproject):
+                assert pyproject is not None
+                putative.append(
+                    PutativeTarget.for_target_type(
+                        PythonDistribution,
+                        path=distribution_dir(os.path.dirname(pyproject_path), path),
+                        name="dist",
+                        triggering_sources=(),
+                        kwargs={
+                            "dependencies": (f"{path}:{ext_name}",),
+                            "provides": _PythonArtifact(pyproject["project"]["name"]),
+                            Pyo3PyprojectField.alias: pyproject_path,
+                        },
+                        comments=[
+                            f"# The metadata (version, dependencies, ...) is `[project]` in "
+                            f"{pyproject_path}."
+                        ],
+                    )
+                )
     return PutativeTargets(putative)
 
 

@@ -21,7 +21,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.build.extension import BuiltPyo3Extensions
-from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest
+from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest, package_defaults
 from pants_pyo3.errors import Pyo3InterpreterMismatchError
 from pants_pyo3.target_types import (
     Pyo3ExtensionTarget,
@@ -78,7 +78,10 @@ async def check_consumer_interpreter(request: Pyo3ConsumerCheckRequest) -> Check
                     {ext.address} it depends on is built for {ext.describe()}, so the module would
                     not import. Give both compatible `{Pyo3InterpreterConstraintsField.alias}` (the
                     extension's are currently {ext.interpreter_constraints}; the consumer's, merged
-                    with its dependencies', are {request.interpreter_constraints}).
+                    with its dependencies', are {request.interpreter_constraints}): a package whose
+                    module needs fewer versions than the repo says so once, for all its targets,
+                    with `{package_defaults(ext.interpreter_constraints)}` in its
+                    BUILD file.
                     """
                 )
             )

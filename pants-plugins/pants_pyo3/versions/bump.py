@@ -39,7 +39,7 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.crate.crate import crate_target
 from pants_pyo3.errors import InconsistentVersionsError, Pyo3VersionBumpError
-from pants_pyo3.target_types import Pyo3ModuleNameField
+from pants_pyo3.target_types import Pyo3ModuleNameField, Pyo3PyprojectField
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +186,39 @@ _CARGO_VERSION_RE = re.compile(r"^(\s*version\s*=\s*)\"([^\"\\\n]*)\"")
 _CARGO_INHERITED_RE = re.compile(r"^\s*version\s*(?:\.\s*workspace\s*=|=\s*\{)")
 
 
+def find_pyproject_version(path: str, text: str) -> VersionPlace | None:
+    """The `[project] version = "..."` of a `pyproject.toml`, or None if `dynamic` lists it (the
+    crate's `Cargo.toml` then holds the version, as for maturin)."""
+    try:
+        project = toml.loads(text).get("project", {})
+    except toml.TomlDecodeError as e:
+        raise Pyo3VersionBumpError(f"`{path}` is not valid TOML: {e}. Fix the syntax error.")
+    if "version" in project.get("dynamic", []):
+        return None
+    table = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        header = _TABLE_RE.match(line)
+        if header:
+            table = header.group(1)
+        elif table == "project":
+            m = _CARGO_VERSION_RE.match(line)
+            if m and project.get("version") == m.group(2):
+                start = offset + len(m.group(1)) + 1
+                return VersionPlace(
+                    path, "[project] version", m.group(2), start, start + len(m.group(2))
+                )
+        offset += len(line)
+    raise Pyo3VersionBumpError(
+        softwrap(
+            f"""
+            `{path}` has neither a `version = "..."` line in its `[project]` table that this goal
+            can rewrite nor `dynamic = ["version"]`. Add one of them.
+            """
+        )
+    )
+
+
 def find_cargo_toml_version(path: str, text: str) -> tuple[str, VersionPlace]:
     """The package name and the `[package] version = "..."` of a crate's `Cargo.toml`."""
     try:
@@ -322,45 +355,10 @@ class DistVersionPlaces:
     notes: tuple[str, ...]
 
 
-@rule(desc="Find where a distribution's version is written", level=LogLevel.DEBUG)
-async def find_dist_version_places(
-    request: DistVersionPlacesRequest, build_file_options: BuildFileOptions
-) -> DistVersionPlaces:
-    dist = request.target
-    address = str(dist.address)
-    owned = await Get(OwnedDependencies, DependencyOwner(ExportedTarget(dist)))
-    owned_targets = [o.target for o in owned]
-    crate_dirs = []
-    for tgt in owned_targets:
-        if tgt.has_field(Pyo3ModuleNameField):
-            crate = await crate_target(tgt)
-            crate_dirs.append(crate.address.spec_path)
-    crate_dirs = sorted(set(crate_dirs))
-    init_files = sorted(
-        {
-            t[PythonSourceField].file_path
-            for t in owned_targets
-            if t.has_field(PythonSourceField)
-            and os.path.basename(t[PythonSourceField].file_path) == "__init__.py"
-        }
-    )
-    build_dir = dist.address.spec_path
-    build_globs = [os.path.join(build_dir, p) for p in build_file_options.patterns]
-    contents = await Get(
-        DigestContents,
-        PathGlobs(
-            [
-                *build_globs,
-                *(os.path.join(d, f) for d in crate_dirs for f in ("Cargo.toml", "Cargo.lock")),
-                *init_files,
-                *(f"!{i}" for i in build_file_options.ignores),
-            ]
-        ),
-    )
-    texts = {fc.path: fc.content.decode() for fc in contents}
-    places: list[VersionPlace] = []
-    notes: list[str] = []
-
+def _artifact_place(
+    dist: Target, address: str, build_dir: str, texts: dict[str, str], init_files: list[str]
+) -> VersionPlace:
+    """The `python_artifact(version=...)` of a distribution in its BUILD file."""
     build_files = sorted(
         p for p in texts if os.path.dirname(p) == build_dir and p not in init_files
     )
@@ -391,7 +389,60 @@ async def find_dist_version_places(
         f"{address} declares version {declared!r} but its BUILD file says {artifact.version!r}, "
         "which is a bug in the pants-pyo3 plugin"
     )
-    places.append(artifact)
+    return artifact
+
+
+@rule(desc="Find where a distribution's version is written", level=LogLevel.DEBUG)
+async def find_dist_version_places(
+    request: DistVersionPlacesRequest, build_file_options: BuildFileOptions
+) -> DistVersionPlaces:
+    dist = request.target
+    address = str(dist.address)
+    owned = await Get(OwnedDependencies, DependencyOwner(ExportedTarget(dist)))
+    owned_targets = [o.target for o in owned]
+    crate_dirs = []
+    for tgt in owned_targets:
+        if tgt.has_field(Pyo3ModuleNameField):
+            crate = await crate_target(tgt)
+            crate_dirs.append(crate.address.spec_path)
+    crate_dirs = sorted(set(crate_dirs))
+    init_files = sorted(
+        {
+            t[PythonSourceField].file_path
+            for t in owned_targets
+            if t.has_field(PythonSourceField)
+            and os.path.basename(t[PythonSourceField].file_path) == "__init__.py"
+        }
+    )
+    build_dir = dist.address.spec_path
+    build_globs = [os.path.join(build_dir, p) for p in build_file_options.patterns]
+    pyproject = dist.get(Pyo3PyprojectField).value
+    contents = await Get(
+        DigestContents,
+        PathGlobs(
+            [
+                *build_globs,
+                *(os.path.join(d, f) for d in crate_dirs for f in ("Cargo.toml", "Cargo.lock")),
+                *init_files,
+                *([pyproject] if pyproject else []),
+                *(f"!{i}" for i in build_file_options.ignores),
+            ]
+        ),
+    )
+    texts = {fc.path: fc.content.decode() for fc in contents}
+    places: list[VersionPlace] = []
+    notes: list[str] = []
+
+    if pyproject:
+        # The distribution's metadata is its `pyproject.toml`'s: its `[project] version`, or with
+        # `dynamic = ["version"]` the crate's, which is among the places below.
+        if pyproject not in texts:
+            raise Pyo3VersionBumpError(f"`{pyproject}`, the `pyproject` of {address}, is missing.")
+        pyproject_place = find_pyproject_version(pyproject, texts[pyproject])
+        if pyproject_place:
+            places.append(pyproject_place)
+    else:
+        places.append(_artifact_place(dist, address, build_dir, texts, init_files))
 
     for crate_dir in crate_dirs:
         toml_path = os.path.join(crate_dir, "Cargo.toml")

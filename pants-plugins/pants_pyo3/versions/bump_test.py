@@ -19,6 +19,7 @@ from pants_pyo3.versions.bump import (
     find_cargo_lock_version,
     find_cargo_toml_version,
     find_dunder_versions,
+    find_pyproject_version,
 )
 
 CARGO_LOCK = dedent(
@@ -261,3 +262,33 @@ def test_bump_parts(part: VersionPart, new: str) -> None:
 def test_bump_needs_major_minor_patch() -> None:
     with pytest.raises(Pyo3VersionBumpError, match="Give the new version with `--to`"):
         bump("1.4.2rc1", VersionPart.patch)
+
+
+def test_pyproject_version_static_or_dynamic() -> None:
+    text = '[project]\nname = "demo"\nversion = "0.3.0"\n\n[tool.maturin]\nversion = "x"\n'
+    place = find_pyproject_version("pyproject.toml", text)
+    assert place is not None and text[place.start : place.end] == "0.3.0"
+    assert place.what == "[project] version"
+    dynamic = '[project]\nname = "demo"\ndynamic = ["version"]\n'
+    assert find_pyproject_version("pyproject.toml", dynamic) is None
+    with pytest.raises(Pyo3VersionBumpError, match="neither a `version"):
+        find_pyproject_version("pyproject.toml", '[project]\nname = "demo"\n')
+
+
+def test_bump_of_a_dist_whose_metadata_is_its_pyproject(rule_runner: RuleRunner) -> None:
+    """`dynamic = ["version"]`: the crate's version is the one place the BUILD file doesn't hold."""
+    before = write_repo(rule_runner)
+    build = (
+        before["src/python/demo/BUILD"]
+        .replace('            version="0.1.0",  # keep in step with Cargo.toml\n', "")
+        .replace("sdist=False,", 'sdist=False,\n    pyproject="src/rust/demo/pyproject.toml",')
+    )
+    pyproject = '[project]\nname = "demo"\ndynamic = ["version"]\n'
+    rule_runner.write_files(
+        {"src/python/demo/BUILD": build, "src/rust/demo/pyproject.toml": pyproject}
+    )
+    run_bump(rule_runner, "--to=0.2.0", "src/python/demo:dist")
+    assert 'version = "0.2.0"' in read(rule_runner, "src/rust/demo/Cargo.toml")
+    assert '__version__ = "0.2.0"' in read(rule_runner, "src/python/demo/__init__.py")
+    assert read(rule_runner, "src/python/demo/BUILD") == build
+    assert read(rule_runner, "src/rust/demo/pyproject.toml") == pyproject

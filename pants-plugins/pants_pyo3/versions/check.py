@@ -39,7 +39,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3VersionMismatchError
-from pants_pyo3.target_types import Pyo3ModuleNameField
+from pants_pyo3.target_types import Pyo3ModuleNameField, Pyo3PyprojectField
 from pants_pyo3.versions.bump import Pyo3BumpVersionSubsystem, find_dunder_versions
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,15 @@ async def check_dist_version(request: DistVersionCheckRequest) -> CheckedDistVer
         Get(OwnedDependencies, DependencyOwner(exported)),
     )
     declared = str(setup_kwargs.version)
-    places = [(declared, f"`provides=python_artifact(version=...)` of {dist.address}")]
+    pyproject = dist.get(Pyo3PyprojectField).value
+    places = [
+        (
+            declared,
+            f"the `[project]` of `{pyproject}` (the `pyproject` of {dist.address})"
+            if pyproject
+            else f"`provides=python_artifact(version=...)` of {dist.address}",
+        )
+    ]
     owned_targets = [o.target for o in owned]
     extensions = [t for t in owned_targets if t.has_field(Pyo3ModuleNameField)]
     if not extensions:
