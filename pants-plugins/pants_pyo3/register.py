@@ -17,7 +17,7 @@ from pants_pyo3.sandbox import programs
 from pants_pyo3.sdist import rules as sdist
 from pants_pyo3.subsystems import cross as cross_subsystem
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
-from pants_pyo3.toolchain import interpreter, rust
+from pants_pyo3.toolchain import interpreter, rust, zig
 from pants_pyo3.versions import bump, check
 from pants_pyo3.wheel import auditwheel, base_wheel, platform_wheels
 
@@ -25,6 +25,7 @@ from pants_pyo3.wheel import auditwheel, base_wheel, platform_wheels
 def rules():
     return [
         *rust.rules(),
+        *zig.rules(),
         *interpreter.rules(),
         *cross_subsystem.rules(),
         *crate.rules(),
