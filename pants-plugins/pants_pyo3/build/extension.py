@@ -45,8 +45,8 @@ from pants_pyo3.target_types import (
 from pants_pyo3.toolchain.interpreter import Pyo3Interpreter
 from pants_pyo3.toolchain.rust import RustToolchain
 from pants_pyo3.toolchain.zig import (
-    ZIG_CACHE_PATH,
     RUST_MIN_GLIBC,
+    ZIG_CACHE_PATH,
     ZIG_NAMED_CACHE,
     Zig,
     glibc_function_hint,

@@ -97,10 +97,10 @@ def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRu
         "✓ CPython 3.11: CPython 3.11.",
         "(module suffix .cpython-311-x86_64-linux-gnu.so)",
         f"✓ target {HOST} (host): host toolchain, sysroot ",
-        'Wheels\n  ✓ `[pyo3].manylinux = "manylinux2014"`: modules for glibc Linux triples are linked, '
-        "and their C code compiled, for glibc 2.17 with zig; each wheel must comply with manylinux2014, "
-        "checked by auditwheel 6.1.0's analysis, run in the wheel build (Pants fetches it as a build "
-        "requirement; nothing to install)",
+        'Wheels\n  ✓ `[pyo3].manylinux = "manylinux2014"`: modules for glibc Linux triples are '
+        "linked, and their C code compiled, for glibc 2.17 with zig; each wheel must comply with "
+        "manylinux2014, checked by auditwheel 6.1.0's analysis, run in the wheel build (Pants "
+        "fetches it as a build requirement; nothing to install)",
         # zig is installed by the plugin: reported, never a failure.
         "✓ zig 0.17.1 (ziglang==0.17.1): ",
         "✓ cargo cache ",
@@ -110,8 +110,8 @@ def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRu
     out = doctor(rule_runner, "", "--pyo3-manylinux=auto").stdout
     assert_lines(
         out,
-        'Wheels\n  ✓ `[pyo3].manylinux = "auto"`: each wheel gets the most compatible manylinux tag its modules '
-        "comply with, by auditwheel 6.1.0's analysis",
+        'Wheels\n  ✓ `[pyo3].manylinux = "auto"`: each wheel gets the most compatible manylinux '
+        "tag its modules comply with, by auditwheel 6.1.0's analysis",
     )
     assert "zig" not in out, out
 
@@ -180,7 +180,8 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
         "(error: no std for armv7)",
         "fix: Fix the `armv7-unknown-linux-gnueabihf` entry of `[pyo3-cross].toolchains`; see docs/cross.md.",
         '✓ `[pyo3].manylinux = "manylinux_2_17"`: modules for glibc Linux triples are linked, and '
-        "their C code compiled, for glibc 2.17 with zig; each wheel must comply with manylinux_2_17",
+        "their C code compiled, for glibc 2.17 with zig; each wheel must comply with "
+        "manylinux_2_17",
     )
     # 3.14, riscv64, aarch64's rustc, cargo and linker, and armv7's standard library.
     assert "6 problem(s)" in result.stderr, result.stderr
@@ -254,5 +255,6 @@ def test_zig_line_reports_the_installed_zig_and_its_cache(tmp_path: Path) -> Non
     (tmp_path / "pants_pyo_zig" / "o").write_bytes(b"x" * 2048)
     line = zig_line(str(tmp_path))
     assert line.text == (
-        f"zig 0.17.1 (ziglang==0.17.1): installed at {zig}; its cache {tmp_path}/pants_pyo_zig: 2.0 KiB"
+        f"zig 0.17.1 (ziglang==0.17.1): installed at {zig}; "
+        f"its cache {tmp_path}/pants_pyo_zig: 2.0 KiB"
     )

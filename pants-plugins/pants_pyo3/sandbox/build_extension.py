@@ -210,16 +210,15 @@ def zig_wrapper_script(zig: str, command: str, target: str, zig_cache: str) -> s
 
 
 def zig_wrappers(cfg: BuildConfig, wrapper_dir: str) -> dict:
-    """Write the zig wrappers for `cfg` at stable paths (cargo and the `cc` crate key their caches on
-    them), and return the environment that makes cargo link, and the `cc` crate compile, with them."""
+    """Write the zig wrappers for `cfg` at stable paths (cargo and the `cc` crate key their caches
+    on them), and return the environment that makes cargo link, and the `cc` crate compile, with
+    them."""
     zig_cache = os.path.realpath(cfg.zig_cache_dir)
     os.makedirs(zig_cache, exist_ok=True)
     paths = {}
     for name, command in (("cc", "cc"), ("c++", "c++")):
         paths[name] = os.path.join(wrapper_dir, "zig-" + name)
-        _write_script(
-            paths[name], zig_wrapper_script(cfg.zig, command, cfg.zig_target, zig_cache)
-        )
+        _write_script(paths[name], zig_wrapper_script(cfg.zig, command, cfg.zig_target, zig_cache))
     paths["ar"] = os.path.join(wrapper_dir, "zig-ar")
     _write_script(paths["ar"], '#!/bin/sh\nexec {} ar "$@"\n'.format(shlex.quote(cfg.zig)))
     triple = cfg.target_triple.replace("-", "_")
@@ -342,7 +341,11 @@ def main() -> None:
         if cfg.zig and proc.stderr:
             sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
         if proc.returncode != 0:
-            missing = missing_baseline_functions(proc.stderr.decode("utf-8", "replace")) if cfg.zig else []
+            missing = (
+                missing_baseline_functions(proc.stderr.decode("utf-8", "replace"))
+                if cfg.zig
+                else []
+            )
             if missing:
                 fail(EXIT_GLIBC_BASELINE, MISSING_SYMBOLS_PREFIX + " ".join(missing))
             fail(EXIT_CARGO_FAILED, "cargo exited with code {}.".format(proc.returncode))

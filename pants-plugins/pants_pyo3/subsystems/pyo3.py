@@ -15,8 +15,6 @@ from pants_pyo3.target_types import MANYLINUX_RE
 logger = logging.getLogger(__name__)
 
 
-
-
 class Pyo3Subsystem(Subsystem):
     options_scope = "pyo3"
     help = "Options for building Rust crates into PyO3 Python extension modules with cargo."

@@ -94,7 +94,9 @@ def manylinux_platforms(
     else:
         wanted = f"{policy}_{arch}"
         found = [
-            p for p in policies if wanted in (p["name"], *(_alias_tag(a, arch) for a in p["aliases"]))
+            p
+            for p in policies
+            if wanted in (p["name"], *(_alias_tag(a, arch) for a in p["aliases"]))
         ]
         if not found:
             raise Pyo3ManylinuxError(

@@ -65,7 +65,10 @@ def ensure_debootstrap() -> str:
 def bullseye_root() -> Path:
     """A bare Debian 11 root with python3 (3.9), venv and pip, made once and cached."""
     if os.geteuid() != 0:
-        pytest.fail("This test makes and enters a Debian 11 root with debootstrap and chroot: run it as root.")
+        pytest.fail(
+            "This test makes and enters a Debian 11 root with debootstrap and chroot: run it as "
+            "root."
+        )
     BULLSEYE_CACHE.mkdir(parents=True, exist_ok=True)
     root = BULLSEYE_CACHE / "root"
     stamp = BULLSEYE_CACHE / "root.complete"
@@ -87,7 +90,9 @@ def bullseye_root() -> Path:
             ],
             timeout=1200,
         )
-        assert result.returncode == 0, f"debootstrap bullseye failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        assert (
+            result.returncode == 0
+        ), f"debootstrap bullseye failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         tmp.rename(root)
         stamp.touch()
     return root
@@ -166,7 +171,9 @@ def test_wheel_installs_and_imports_on_debian_11_and_the_host_linked_one_is_refu
         for name, wheel in wheels.items():
             (root / "wheels" / name).mkdir(parents=True)
             shutil.copy(wheel, root / "wheels" / name / wheel.name)
-        libc = chroot(root, "/usr/bin/python3", "-c", "import platform; print(*platform.libc_ver())")
+        libc = chroot(
+            root, "/usr/bin/python3", "-c", "import platform; print(*platform.libc_ver())"
+        )
         assert libc.stdout.split() == ["glibc", "2.31"], libc
         venv = chroot(root, "/usr/bin/python3", "-m", "venv", "/venv")
         assert venv.returncode == 0, venv.stderr
@@ -178,7 +185,13 @@ def test_wheel_installs_and_imports_on_debian_11_and_the_host_linked_one_is_refu
         assert "is not a supported wheel on this platform" in refused.stderr, refused.stderr
 
         installed = chroot(
-            root, "/venv/bin/pip", "install", "--no-index", "--find-links", "/wheels/baseline", "demo"
+            root,
+            "/venv/bin/pip",
+            "install",
+            "--no-index",
+            "--find-links",
+            "/wheels/baseline",
+            "demo",
         )
         assert installed.returncode == 0, installed.stdout + installed.stderr
         imported = chroot(
@@ -193,7 +206,10 @@ def test_wheel_installs_and_imports_on_debian_11_and_the_host_linked_one_is_refu
             ),
         )
         assert imported.returncode == 0, imported.stderr
-        assert imported.stdout.startswith("(3, 9) 42 /venv/lib/python3.9/site-packages/demo/_native.cpython-39-x86_64-linux-gnu.so"), imported.stdout
+        assert imported.stdout.startswith(
+            "(3, 9) 42 /venv/lib/python3.9/site-packages/demo/_native.cpython-39-x86_64-linux-gnu"
+            ".so"
+        ), imported.stdout
     # The cached root is untouched: the wheels went into the overlay only.
     assert not (base / "wheels").exists() and not (base / "venv").exists()
 
@@ -206,8 +222,12 @@ GETRANDOM_FILES = {
         init="from rnd._native import nonzero\n",
         body="fn nonzero() -> bool {\n    unsafe { rnd_fill() } > 0\n}",
     ),
-    "src/rust/rnd/BUILD": 'cargo_crate(sources=["Cargo.toml", "build.rs", "src/**/*.rs", "csrc/*.c"])\n',
-    "src/rust/rnd/build.rs": 'fn main() {\n    cc::Build::new().file("csrc/fill.c").compile("rndfill");\n}\n',
+    "src/rust/rnd/BUILD": (
+        'cargo_crate(sources=["Cargo.toml", "build.rs", "src/**/*.rs", "csrc/*.c"])\n'
+    ),
+    "src/rust/rnd/build.rs": (
+        'fn main() {\n    cc::Build::new().file("csrc/fill.c").compile("rndfill");\n}\n'
+    ),
     "src/rust/rnd/csrc/fill.c": dedent(
         """\
         #include <sys/random.h>
@@ -240,7 +260,9 @@ def test_c_code_newer_than_the_baseline_is_a_named_error(tmp_path: Path) -> None
     # The target's own baseline: glibc 2.28 has getrandom; the wheel says so.
     build = repo.root / "src/python/rnd/BUILD"
     build.write_text(
-        build.read_text().replace('module_name="rnd._native"', 'module_name="rnd._native", manylinux="manylinux_2_28"')
+        build.read_text().replace(
+            'module_name="rnd._native"', 'module_name="rnd._native", manylinux="manylinux_2_28"'
+        )
     )
     repo.pants("package", "src/python/rnd:dist").assert_success()
     [wheel] = (repo.root / "dist").glob("rnd-0.1.0-*.whl")

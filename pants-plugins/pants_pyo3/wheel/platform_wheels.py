@@ -41,11 +41,7 @@ from pants_pyo3.python.interpreter_check import (
 from pants_pyo3.sandbox import wheel_backend
 from pants_pyo3.sandbox.programs import SandboxPrograms
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
-from pants_pyo3.target_types import (
-    Pyo3ExtensionTarget,
-    Pyo3ManylinuxField,
-    Pyo3TargetTriplesField,
-)
+from pants_pyo3.target_types import Pyo3ExtensionTarget, Pyo3ManylinuxField, Pyo3TargetTriplesField
 from pants_pyo3.toolchain.cross import wheel_platform_tag
 from pants_pyo3.toolchain.rust import RustToolchain
 from pants_pyo3.wheel.auditwheel import (
