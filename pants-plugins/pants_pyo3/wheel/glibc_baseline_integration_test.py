@@ -220,7 +220,7 @@ GETRANDOM_FILES = {
     **package_files(
         "rnd",
         init="from rnd._native import nonzero\n",
-        body="fn nonzero() -> bool {\n    unsafe { rnd_fill() } > 0\n}",
+        body="fn nonzero() -> bool {\n    let filled = unsafe { rnd_fill() };\n    filled > 0\n}",
     ),
     "src/rust/rnd/BUILD": (
         'cargo_crate(sources=["Cargo.toml", "build.rs", "src/**/*.rs", "csrc/*.c"])\n'
