@@ -48,6 +48,10 @@ class Pyo3ManylinuxError(Pyo3ExtensionError):
     """A module doesn't comply with the asked manylinux policy."""
 
 
+class Pyo3GlibcBaselineError(Pyo3BuildError):
+    """A crate's code calls a glibc function that its manylinux baseline's glibc lacks."""
+
+
 class CargoManifestError(Pyo3Error, ValueError):
     """A crate's `Cargo.toml` can't be used to build a PyO3 extension."""
 

@@ -19,7 +19,7 @@ from pants_pyo3.sdist import rules as sdist
 from pants_pyo3.subsystems import auditwheel as auditwheel_subsystem
 from pants_pyo3.subsystems import cross as cross_subsystem
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
-from pants_pyo3.toolchain import interpreter, rust
+from pants_pyo3.toolchain import interpreter, rust, zig
 from pants_pyo3.versions import bump, check
 from pants_pyo3.wheel import auditwheel, base_wheel, platform_wheels
 
@@ -27,6 +27,7 @@ from pants_pyo3.wheel import auditwheel, base_wheel, platform_wheels
 def rules():
     return [
         *rust.rules(),
+        *zig.rules(),
         *interpreter.rules(),
         *cross_subsystem.rules(),
         *auditwheel_subsystem.rules(),

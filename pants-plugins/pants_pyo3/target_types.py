@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 # anything else that could escape the package directory when the name becomes a file path.
 _MODULE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PROFILE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# The values of `[pyo3].manylinux` and of the `manylinux` field.
+MANYLINUX_RE = re.compile(r"^(auto|off|manylinux_\d+_\d+|manylinux2014|manylinux2010|manylinux1)$")
 
 
 class CargoCrateSourcesField(MultipleSourcesField):
@@ -278,6 +280,33 @@ class Pyo3PyprojectField(StringField):
     )
 
 
+class Pyo3ManylinuxField(StringField):
+    alias = "manylinux"
+    default = None
+    help = help_text(
+        """
+        The manylinux policy this extension's modules are built for, overriding `[pyo3].manylinux`
+        (see `./pants help-advanced pyo3`): e.g. `manylinux_2_28` for a crate whose C code needs a
+        glibc 2.28 function, `auto` to link with this machine's linker and take the tag auditwheel
+        finds, or `off`.
+
+        A policy (`manylinux2014`, `manylinux_2_17`, ...) links the module for that glibc with zig
+        (for glibc Linux triples). A wheel whose extensions ask for different values is tagged as
+        with `auto`.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value: str | None, address: Address) -> str | None:
+        value = super().compute_value(raw_value, address)
+        if value is not None and not MANYLINUX_RE.match(value.strip()):
+            raise InvalidFieldException(
+                f"The {cls.alias!r} field in target {address} must be `auto`, `off` or a "
+                f"manylinux policy such as `manylinux2014` or `manylinux_2_28`, but was {value!r}."
+            )
+        return value.strip() if value is not None else None
+
+
 class Pyo3ExtensionTarget(Target):
     alias = "pyo3_extension"
     core_fields = (
@@ -292,6 +321,7 @@ class Pyo3ExtensionTarget(Target):
         Pyo3CargoArgsField,
         Pyo3InterpreterConstraintsField,
         Pyo3TargetTriplesField,
+        Pyo3ManylinuxField,
         PythonResolveField,
     )
     help = help_text(

@@ -260,6 +260,9 @@ RULE_RUNNER_GLOBAL_ARGS = (
     "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
     # 3.14 (not installed here) for the missing-interpreter error.
     "--python-interpreter-versions-universe=['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']",
+    # This machine's linker, as the temporary repos' `manylinux = "off"`: a test that wants zig's
+    # glibc baseline asks for it.
+    "--pyo3-manylinux=auto",
 )
 RULE_RUNNER_ENV_INHERIT = frozenset({"PATH", "HOME", "PYENV_ROOT", "CARGO_HOME", "RUSTUP_HOME"})
 

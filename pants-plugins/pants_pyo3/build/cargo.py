@@ -61,6 +61,8 @@ class CargoProcess:
     path: tuple[str, ...] = ()
     env: FrozenDict[str, str] = FrozenDict()
     output_directories: tuple[str, ...] = ()
+    # Named caches besides cargo's (name -> path in the sandbox), e.g. zig's.
+    caches: FrozenDict[str, str] = FrozenDict()
     cache_scope: ProcessCacheScope = ProcessCacheScope.SUCCESSFUL
     remote_cache_speculation_delay_millis: int = 0
 
@@ -111,7 +113,7 @@ async def cargo_process(
         argv=(interpreter.path, script, _CONFIG),
         input_digest=input_digest,
         env=process_env,
-        append_only_caches={NAMED_CACHE: CACHE_PATH},
+        append_only_caches={**request.caches, NAMED_CACHE: CACHE_PATH},
         output_directories=request.output_directories,
         description=request.description,
         level=request.level,

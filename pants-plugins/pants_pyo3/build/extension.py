@@ -28,7 +28,7 @@ from pants_pyo3.build.plan import (
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.crate.manifest import effective_abi3_floor
-from pants_pyo3.errors import Pyo3BuildError, Pyo3ImportCheckError, Pyo3LockfileOutdatedError
+from pants_pyo3.errors import Pyo3BuildError, Pyo3GlibcBaselineError, Pyo3ImportCheckError, Pyo3LockfileOutdatedError
 from pants_pyo3.sandbox import build_extension
 from pants_pyo3.sandbox.build_extension import BuildConfig, config_json
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
@@ -37,11 +37,21 @@ from pants_pyo3.target_types import (
     Pyo3DefaultFeaturesField,
     Pyo3ExtensionTarget,
     Pyo3FeaturesField,
+    Pyo3ManylinuxField,
     Pyo3ModuleNameField,
     Pyo3ProfileField,
 )
 from pants_pyo3.toolchain.interpreter import Pyo3Interpreter
 from pants_pyo3.toolchain.rust import RustToolchain
+from pants_pyo3.toolchain.zig import (
+    RUST_MIN_GLIBC,
+    ZIG_CACHE_PATH,
+    ZIG_NAMED_CACHE,
+    Zig,
+    glibc_function_hint,
+    policy_glibc,
+    zig_target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +150,26 @@ async def build_pyo3_extension(
         ext_suffix = cross_build.ext_suffix
         abi_tag = cross_build.abi_tag
 
+    # A manylinux policy is a glibc baseline: zig links the module (and compiles its C code) for it.
+    policy = pyo3.manylinux_for(tgt[Pyo3ManylinuxField].value)
+    glibc = policy_glibc(policy)
+    target = zig_target(request.triple, glibc) if glibc else None
+    if target and glibc < RUST_MIN_GLIBC:
+        raise Pyo3GlibcBaselineError(
+            softwrap(
+                f"""
+                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for the manylinux
+                policy `{policy}` (glibc {glibc[0]}.{glibc[1]}), but Rust's standard library needs
+                glibc {RUST_MIN_GLIBC[0]}.{RUST_MIN_GLIBC[1]} or newer. Use `manylinux2014` (the
+                default) or a newer policy, in its `{Pyo3ManylinuxField.alias}` field or
+                `[{pyo3.options_scope}].manylinux`.
+                """
+            )
+        )
+    zig = await Get(Zig) if target else None
+    if zig is not None:
+        tool_fingerprint = f"{tool_fingerprint or toolchain.fingerprint}/zig {zig.fingerprint}"
+
     module_name = tgt[Pyo3ModuleNameField].value
     package, _, name = module_name.rpartition(".")
     module_path = (
@@ -173,6 +203,9 @@ async def build_pyo3_extension(
                 *([os.path.join(python_root.path, *package.split("."))] if package else []),
             }
         ),
+        zig=zig.path if zig else "",
+        zig_target=target or "",
+        zig_cache_dir=ZIG_CACHE_PATH if zig else "",
     )
     process = await Get(
         Process,
@@ -183,13 +216,15 @@ async def build_pyo3_extension(
             interpreter=interpreter,
             description=(
                 f"Building {tgt.address} with cargo ({tgt[Pyo3ProfileField].value}, "
-                f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple})"
+                f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple}"
+                + (f", glibc {glibc[0]}.{glibc[1]} with zig)" if zig else ")")
             ),
             level=LogLevel.INFO,
             tool_fingerprint=tool_fingerprint,
             path=path,
             env=cross_vars,
             output_directories=(_OUT,),
+            caches=FrozenDict({ZIG_NAMED_CACHE: ZIG_CACHE_PATH} if zig else {}),
             remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MS,
         ),
     )
@@ -256,6 +291,32 @@ async def build_pyo3_extension(
                 "python")]`), enable that feature: `{Pyo3FeaturesField.alias}=["..."]` on
                 {tgt.address}.{feature_hint}
                 """
+            )
+        elif result.exit_code == build_extension.EXIT_GLIBC_BASELINE and glibc:
+            missing = next(
+                (
+                    line[len(build_extension.MISSING_SYMBOLS_PREFIX) :].split()
+                    for line in stderr.splitlines()
+                    if line.startswith(build_extension.MISSING_SYMBOLS_PREFIX)
+                ),
+                [],
+            )
+            raise Pyo3GlibcBaselineError(
+                softwrap(
+                    f"""
+                    Building the `{Pyo3ExtensionTarget.alias}` target {tgt.address} for
+                    {request.triple} failed: its code calls
+                    {', '.join(glibc_function_hint(m) for m in missing)}, which glibc
+                    {glibc[0]}.{glibc[1]} (the manylinux policy `{policy}`) does not have, so a
+                    module using it can't be imported where that policy promises it can. Raise
+                    the baseline for this target (`{Pyo3ManylinuxField.alias}="manylinux_2_28"`
+                    or the policy of the glibc that has it) or for every target
+                    (`[{pyo3.options_scope}].manylinux`), set it to `auto` to link against this
+                    machine's glibc (wheels then install only on systems as new as this one), or
+                    turn off the crate feature that needs it.
+                    """
+                )
+                + f"\n\n{stderr}"
             )
         elif result.exit_code == build_extension.EXIT_CARGO_FAILED:
             hint = "Fix the errors cargo reported above."

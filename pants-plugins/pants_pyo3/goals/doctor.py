@@ -41,6 +41,7 @@ from pants_pyo3.target_types import (
 from pants_pyo3.toolchain.cross import toolchain_problems
 from pants_pyo3.toolchain.interpreter import Pyo3Interpreter
 from pants_pyo3.toolchain.rust import ENV_FOR_RUSTUP, RustToolchain
+from pants_pyo3.toolchain.zig import ZIG_NAMED_CACHE, ZIG_REQUIREMENTS, ZIG_VERSION, policy_glibc
 
 logger = logging.getLogger(__name__)
 
@@ -470,21 +471,10 @@ def _dotted(version: tuple[int, int]) -> str:
     return ".".join(map(str, version))
 
 
-_LEGACY_POLICIES = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
-
-
-def _policy_glibc(policy: str) -> tuple[int, int] | None:
-    """The glibc version of a named manylinux policy (`manylinux_2_17` or an alias), else None."""
-    if policy in _LEGACY_POLICIES:
-        return _LEGACY_POLICIES[policy]
-    parts = policy.split("_")
-    if len(parts) == 3 and parts[0] == "manylinux":
-        return int(parts[1]), int(parts[2])
-    return None
-
-
-def wheel_lines(pyo3: Pyo3Subsystem, host_glibc: str | None) -> tuple[DoctorLine, ...]:
-    """What wheel tags `[pyo3].manylinux` asks for, and what that needs (nothing to install)."""
+def wheel_lines(
+    pyo3: Pyo3Subsystem, host_glibc: str | None, named_caches_dir: str = ""
+) -> tuple[DoctorLine, ...]:
+    """What wheel tags `[pyo3].manylinux` asks for, and what that needs (zig for a policy)."""
     scope = f"[{pyo3.options_scope}].manylinux"
     try:
         policy = pyo3.manylinux
@@ -508,33 +498,61 @@ def wheel_lines(pyo3: Pyo3Subsystem, host_glibc: str | None) -> tuple[DoctorLine
                 f"comply with, by {auditwheel}",
             ),
         )
+    wanted = policy_glibc(policy)
+    glibc = f"glibc {_dotted(wanted)}" if wanted else "its glibc"
     lines = [
         DoctorLine(
             True,
-            f'`{scope} = "{policy}"`: each wheel must comply with {policy}, checked by {auditwheel}; '
-            "a module that needs newer glibc symbols fails the build",
-        )
+            f'`{scope} = "{policy}"`: modules for glibc Linux triples are linked, and their C code '
+            f"compiled, for {glibc} with zig; each wheel must comply with {policy}, checked by "
+            f"{auditwheel}",
+        ),
+        zig_line(named_caches_dir),
     ]
-    wanted = _policy_glibc(policy)
     have = tuple(int(x) for x in host_glibc.split(".")[:2]) if host_glibc else None
-    if wanted and have and have > wanted:
+    if wanted and have and wanted > have:
         lines.append(
             DoctorLine(
                 False,
-                f"{policy} (informational): modules linked against this machine's glibc {host_glibc} may "
-                f"need symbols newer than glibc {_dotted(wanted)}",
-                softwrap(
-                    f"""
-                    If the build says a module does not comply, link with an older glibc: e.g. zig
-                    (`pip install ziglang`) as the `linker` of a `[{Pyo3CrossSubsystem.options_scope}]`
-                    toolchain, as docs/cross.md shows for manylinux_2_17. The plugin does not run zig
-                    itself.
-                    """
-                ),
+                f"{policy} (informational): glibc {_dotted(wanted)} is newer than this machine's "
+                f"({host_glibc}), so modules built here can't be imported here",
+                f"Tests import this machine's builds: set `{scope}` to `auto` or a policy at most "
+                f"manylinux_{have[0]}_{have[1]}.",
                 required=False,
             )
         )
     return tuple(lines)
+
+
+def _installed_zig(named_caches_dir: str) -> str | None:
+    """The pinned zig in Pants' pex cache, if a build installed it already (a lookup only)."""
+    wheels = os.path.join(named_caches_dir, "pex_root", "installed_wheels")
+    try:
+        for digest in os.listdir(wheels):
+            for name in os.listdir(os.path.join(wheels, digest)):
+                zig = os.path.join(wheels, digest, name, "ziglang", "zig")
+                if name.startswith(f"ziglang-{ZIG_VERSION}-") and os.path.isfile(zig):
+                    return zig
+    except OSError:
+        pass
+    return None
+
+
+def zig_line(named_caches_dir: str) -> DoctorLine:
+    """Where zig comes from (the plugin installs it: never a ✗), and its cache."""
+    cache = os.path.join(named_caches_dir, ZIG_NAMED_CACHE)
+    cache_text = (
+        f"its cache {cache}: {_human_size(_tree_size(cache))}"
+        if os.path.isdir(cache)
+        else f"its cache {cache}: not created yet"
+    )
+    found = _installed_zig(named_caches_dir) if named_caches_dir else None
+    where = (
+        f"installed at {found}"
+        if found
+        else "not installed yet: the first build installs it from PyPI (~100 MB, once)"
+    )
+    return DoctorLine(True, f"zig {ZIG_VERSION} ({ZIG_REQUIREMENTS[0]}): {where}; {cache_text}")
 
 
 def _human_size(size: int) -> str:
@@ -622,7 +640,9 @@ async def pyo3_doctor(
     sections = [
         toolchain_check.section,
         *extension_sections,
-        DoctorSection("Wheels", wheel_lines(pyo3, _host_glibc())),
+        DoctorSection(
+            "Wheels", wheel_lines(pyo3, _host_glibc(), str(global_options.named_caches_dir))
+        ),
         DoctorSection("Cache", (cache_line(str(global_options.named_caches_dir)),)),
     ]
     render(sections, console)

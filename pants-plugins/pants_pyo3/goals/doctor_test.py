@@ -10,7 +10,7 @@ from textwrap import dedent
 
 import pytest
 from pants.testutil.rule_runner import GoalRuleResult, RuleRunner
-from pants_pyo3.goals.doctor import Pyo3DoctorGoal, cache_line
+from pants_pyo3.goals.doctor import Pyo3DoctorGoal, cache_line, zig_line
 from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
@@ -76,7 +76,12 @@ def doctor(
 
 
 def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRunner) -> None:
-    out = doctor(rule_runner, ', interpreter_constraints=["CPython>=3.10,<3.12"]').stdout
+    # The plugin's default policy (RuleRunner tests otherwise run with `auto`).
+    out = doctor(
+        rule_runner,
+        ', interpreter_constraints=["CPython>=3.10,<3.12"]',
+        "--pyo3-manylinux=manylinux2014",
+    ).stdout
     assert_lines(
         out,
         "✓ cargo 1.",
@@ -92,14 +97,23 @@ def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRu
         "✓ CPython 3.11: CPython 3.11.",
         "(module suffix .cpython-311-x86_64-linux-gnu.so)",
         f"✓ target {HOST} (host): host toolchain, sysroot ",
-        'Wheels\n  ✓ `[pyo3].manylinux = "auto"`: each wheel gets the most compatible manylinux tag its modules '
-        "comply with, by auditwheel 6.1.0's analysis, run in the wheel build (Pants fetches it as a build "
-        "requirement; nothing to install)",
+        'Wheels\n  ✓ `[pyo3].manylinux = "manylinux2014"`: modules for glibc Linux triples are '
+        "linked, and their C code compiled, for glibc 2.17 with zig; each wheel must comply with "
+        "manylinux2014, checked by auditwheel 6.1.0's analysis, run in the wheel build (Pants "
+        "fetches it as a build requirement; nothing to install)",
+        # zig is installed by the plugin: reported, never a failure.
+        "✓ zig 0.17.1 (ziglang==0.17.1): ",
         "✓ cargo cache ",
         "✓ 1 `pyo3_extension` target(s): every build can work.",
     )
-    # The old wheel-tooling section is gone: nothing needs to be installed for wheels.
-    assert "zig" not in out and "Wheel tooling" not in out, out
+    assert "Wheel tooling" not in out, out
+    out = doctor(rule_runner, "", "--pyo3-manylinux=auto").stdout
+    assert_lines(
+        out,
+        'Wheels\n  ✓ `[pyo3].manylinux = "auto"`: each wheel gets the most compatible manylinux '
+        "tag its modules comply with, by auditwheel 6.1.0's analysis",
+    )
+    assert "zig" not in out, out
 
 
 def test_abi3_floor_against_the_admitted_versions(rule_runner: RuleRunner) -> None:
@@ -167,10 +181,9 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
         f"{armv7['linker']}: that rustc has no standard library for `armv7-unknown-linux-gnueabihf` "
         "(error: no std for armv7)",
         "fix: Fix the `armv7-unknown-linux-gnueabihf` entry of `[pyo3-cross].toolchains`; see docs/cross.md.",
-        '✓ `[pyo3].manylinux = "manylinux_2_17"`: each wheel must comply with manylinux_2_17',
-        # This machine's glibc is newer: a hint, not a failure.
-        "✗ manylinux_2_17 (informational): modules linked against this machine's glibc 2.",
-        "zig (`pip install ziglang`) as the `linker` of a `[pyo3-cross]` toolchain",
+        '✓ `[pyo3].manylinux = "manylinux_2_17"`: modules for glibc Linux triples are linked, and '
+        "their C code compiled, for glibc 2.17 with zig; each wheel must comply with "
+        "manylinux_2_17",
     )
     # 3.14, riscv64, aarch64's rustc, cargo and linker, and armv7's standard library.
     assert "6 problem(s)" in result.stderr, result.stderr
@@ -244,3 +257,19 @@ def test_cache_line(tmp_path: Path) -> None:
     (tmp_path / "pants_pyo_cargo" / "target" / "lib.rlib").write_bytes(b"x" * 3000)
     line = cache_line(str(tmp_path))
     assert line.ok and line.text == f"cargo cache {tmp_path}/pants_pyo_cargo: 2.9 KiB"
+
+
+def test_zig_line_reports_the_installed_zig_and_its_cache(tmp_path: Path) -> None:
+    line = zig_line(str(tmp_path))
+    assert line.ok and "not installed yet: the first build installs it from PyPI" in line.text
+    assert f"its cache {tmp_path}/pants_pyo_zig: not created yet" in line.text
+    zig = tmp_path / "pex_root/installed_wheels/abc/ziglang-0.17.1-py3-none-any.whl/ziglang/zig"
+    zig.parent.mkdir(parents=True)
+    zig.write_bytes(b"\0")
+    (tmp_path / "pants_pyo_zig").mkdir()
+    (tmp_path / "pants_pyo_zig" / "o").write_bytes(b"x" * 2048)
+    line = zig_line(str(tmp_path))
+    assert line.text == (
+        f"zig 0.17.1 (ziglang==0.17.1): installed at {zig}; "
+        f"its cache {tmp_path}/pants_pyo_zig: 2.0 KiB"
+    )

@@ -48,6 +48,9 @@ EXIT_LOCKFILE_OUTDATED = 14
 # source tree that changed while cargo ran (a build script writing outside its `OUT_DIR`).
 SOURCE_TREE_WRITE = "pants-pyo3: source tree changed during the build: "
 EXIT_NO_PYMODULE = 15
+EXIT_GLIBC_BASELINE = 16
+# The line (on stderr) that names the functions the glibc baseline lacks, for the Pants rule.
+MISSING_SYMBOLS_PREFIX = "pants-pyo3 glibc baseline lacks: "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +81,12 @@ class BuildConfig:
     # Directories of the repo (relative to the build root: the crates' and the module's package)
     # whose files a build script must not change; a change is reported (see SOURCE_TREE_WRITE).
     watched_dirs: list = dataclasses.field(default_factory=list)
+    # With a glibc baseline (a manylinux policy): the zig binary, zig's target (e.g.
+    # `x86_64-linux-gnu.2.17`) and zig's cache directory (relative to the sandbox). zig then links
+    # the module and compiles the `cc` crate's C code (see `zig_wrappers`).
+    zig: str = ""
+    zig_target: str = ""
+    zig_cache_dir: str = ""
 
 
 def config_json(config) -> bytes:
@@ -341,10 +350,92 @@ def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
     os.replace(tmp, path)
 
 
+def _write_script(path: str, script: str) -> None:
+    if os.path.isfile(path):
+        with open(path) as f:
+            if f.read() == script:
+                return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".pyo3-tmp"
+    with open(tmp, "w") as f:
+        f.write(script)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+
+
+def zig_wrapper_script(zig: str, command: str, target: str, zig_cache: str) -> str:
+    """A C compiler/linker driver running `zig <command> -target <target>`.
+
+    It drops the `--target=<Rust triple>` that the `cc` crate passes to clang-like compilers (zig
+    can't parse a Rust triple) and rustc's `-Wl,--no-undefined-version` (which zig's linker rejects
+    for the symbol versions of its glibc stubs), as maturin's zig wrapper does."""
+    return (
+        "#!/bin/sh\n"
+        "ZIG_GLOBAL_CACHE_DIR={cache}; ZIG_LOCAL_CACHE_DIR={cache}\n"
+        "export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR\n"
+        "for arg do\n"
+        "  shift\n"
+        '  case "$arg" in\n'
+        "    --target=*|-Wl,--no-undefined-version) ;;\n"
+        '    *) set -- "$@" "$arg" ;;\n'
+        "  esac\n"
+        "done\n"
+        'exec {zig} {command} -target {target} "$@"\n'
+    ).format(
+        cache=shlex.quote(zig_cache),
+        zig=shlex.quote(zig),
+        command=command,
+        target=shlex.quote(target),
+    )
+
+
+def zig_wrappers(cfg: BuildConfig, wrapper_dir: str) -> dict:
+    """Write the zig wrappers for `cfg` at stable paths (cargo and the `cc` crate key their caches
+    on them), and return the environment that makes cargo link, and the `cc` crate compile, with
+    them."""
+    zig_cache = os.path.realpath(cfg.zig_cache_dir)
+    os.makedirs(zig_cache, exist_ok=True)
+    paths = {}
+    for name, command in (("cc", "cc"), ("c++", "c++")):
+        paths[name] = os.path.join(wrapper_dir, "zig-" + name)
+        _write_script(paths[name], zig_wrapper_script(cfg.zig, command, cfg.zig_target, zig_cache))
+    paths["ar"] = os.path.join(wrapper_dir, "zig-ar")
+    _write_script(paths["ar"], '#!/bin/sh\nexec {} ar "$@"\n'.format(shlex.quote(cfg.zig)))
+    triple = cfg.target_triple.replace("-", "_")
+    return {
+        "CARGO_TARGET_{}_LINKER".format(re.sub(r"[^A-Za-z0-9]", "_", cfg.target_triple).upper()): (
+            paths["cc"]
+        ),
+        "CC_" + triple: paths["cc"],
+        "CXX_" + triple: paths["c++"],
+        "AR_" + triple: paths["ar"],
+    }
+
+
+# What clang (zig cc) and lld say about a function the glibc baseline's headers or stubs lack.
+_MISSING_FUNCTION = re.compile(
+    r"(?:call to undeclared function|implicit declaration of function|undefined symbol:)"
+    r" '?([A-Za-z_][A-Za-z0-9_]*)'?"
+)
+
+
+def missing_baseline_functions(stderr: str) -> list:
+    """The functions a failed zig build did not find in the glibc baseline, in order."""
+    return list(dict.fromkeys(_MISSING_FUNCTION.findall(stderr)))
+
+
+def baseline_triple_dir(cfg: BuildConfig) -> str:
+    """Builds for a glibc baseline get target directories of their own (another linker and C
+    compiler), seeded only from each other: e.g. `x86_64-unknown-linux-gnu+glibc2.17`."""
+    if not cfg.zig_target:
+        return cfg.target_triple
+    return "{}+glibc{}".format(cfg.target_triple, cfg.zig_target.partition(".")[2])
+
+
 def main() -> None:
     cfg = read_config(BuildConfig, sys.argv[1])
     cache = os.path.realpath(cfg.cache_dir)
-    key = target_key(cfg.target_triple, cfg.abi_tag)
+    key = target_key(baseline_triple_dir(cfg), cfg.abi_tag)
     layout = cache_layout(cache, key)
     mirror, cargo_home, target_dir = layout["mirror"], layout["cargo_home"], layout["target_dir"]
     os.makedirs(mirror, exist_ok=True)
@@ -388,6 +479,10 @@ def main() -> None:
         RUSTC_WRAPPER=wrapper,
         CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
     )
+    if cfg.zig:
+        # One set of wrappers for the target directories of a triple and baseline: a copied seed
+        # keeps seeing the same linker and C compiler paths.
+        env.update(zig_wrappers(cfg, os.path.join(cache, "wrappers", baseline_triple_dir(cfg))))
 
     buildroot = find_buildroot() if cfg.watched_dirs else None
     with mirror_synced(cache, cfg.files, cfg.crate_dir), target_dir_locked(cache, key):
@@ -433,6 +528,10 @@ def main() -> None:
                 sys.stderr.write(without_locked_advice(stderr))
                 fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(cfg.crate_dir))
             sys.stderr.write(stderr)
+            # With zig, cargo's diagnostics name the functions the glibc baseline lacks.
+            missing = missing_baseline_functions(stderr) if cfg.zig else []
+            if missing:
+                fail(EXIT_GLIBC_BASELINE, MISSING_SYMBOLS_PREFIX + " ".join(missing))
             fail(EXIT_CARGO_FAILED, "cargo exited with code {}.".format(proc.returncode))
         library = None
         for line in proc.stdout.decode("utf-8", "replace").splitlines():

@@ -291,3 +291,45 @@ def test_the_pyinit_check_reads_a_library_that_is_not_elf(tmp_path: Path) -> Non
     library.write_bytes(b"\xcf\xfa\xed\xfe" + b"\0" * 64 + b"_helper\0")
     problem = build_extension.init_symbol_problem(str(library), "demo._native")
     assert problem and problem[0] == build_extension.EXIT_NO_PYMODULE
+
+def test_missing_baseline_functions_are_read_from_clang_and_lld() -> None:
+    # What zig cc (clang) and its lld print when the glibc baseline lacks a function.
+    stderr = textwrap.dedent(
+        """\
+          cargo:warning=csrc/fill.c:5:17: error: call to undeclared function 'getrandom'; ISO C99
+          cargo:warning=    5 |     return (int)getrandom(buf, sizeof buf, 0);
+          error: linking with `/x/zig-cc` failed: exit status: 1
+            = note: error: undefined symbol: memfd_create
+          warning: call to undeclared function 'getrandom' again
+        """
+    )
+    assert build_extension.missing_baseline_functions(stderr) == ["getrandom", "memfd_create"]
+    assert build_extension.missing_baseline_functions("error[E0277]: mismatched types") == []
+
+
+def test_baseline_builds_have_target_directories_of_their_own() -> None:
+    def config(zig_target: str) -> build_extension.BuildConfig:
+        return build_extension.BuildConfig(
+            address="a:b",
+            crate_dir="c",
+            files=[],
+            package="p",
+            module_name="m",
+            profile="release",
+            features=[],
+            default_features=True,
+            cargo_args=[],
+            cargo="cargo",
+            target_triple="x86_64-unknown-linux-gnu",
+            abi_tag="abi3",
+            cache_dir=".c",
+            output="o",
+            zig="/zig" if zig_target else "",
+            zig_target=zig_target,
+        )
+
+    assert build_extension.baseline_triple_dir(config("")) == "x86_64-unknown-linux-gnu"
+    assert (
+        build_extension.baseline_triple_dir(config("x86_64-linux-gnu.2.17"))
+        == "x86_64-unknown-linux-gnu+glibc2.17"
+    )

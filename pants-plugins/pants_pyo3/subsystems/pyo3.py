@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 from pants.option.errors import OptionsError
 from pants.option.option_types import BoolOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import softwrap
+from pants_pyo3.target_types import MANYLINUX_RE
 
 logger = logging.getLogger(__name__)
-
-
-_MANYLINUX_RE = re.compile(r"^(auto|off|manylinux_\d+_\d+|manylinux2014|manylinux2010|manylinux1)$")
 
 
 class Pyo3Subsystem(Subsystem):
@@ -68,20 +65,25 @@ class Pyo3Subsystem(Subsystem):
     )
 
     _manylinux = StrOption(
-        default="auto",
+        default="manylinux2014",
         help=softwrap(
             """
-            Which manylinux tag wheels holding extensions get, checked with auditwheel's rules (the
-            glibc symbol versions and shared libraries each module uses):
+            The Linux systems wheels install on: a manylinux policy that modules are built for, or
+            how to tag what this machine's linker makes. A target's own `manylinux` field wins.
 
-            `auto`: the most compatible manylinux tag the modules comply with (e.g.
-            `manylinux_2_34_x86_64` for a module that needs glibc 2.34); a plain `linux_<arch>`
-            tag if they comply with none.
+            A policy such as `manylinux2014` (the default: glibc 2.17, what maturin-action builds
+            and pip accepts on RHEL/Alma 8, Ubuntu 20.04, Debian 11 and newer) or `manylinux_2_28`:
+            each module for a glibc Linux triple is linked, and its C code compiled, against that
+            glibc with zig (`zig cc -target x86_64-linux-gnu.2.17`; the plugin installs zig from
+            PyPI itself), and its wheel is tagged with the policy (`manylinux_2_17_x86_64.
+            manylinux2014_x86_64`) after auditwheel confirms the module complies. A module whose
+            code needs a newer glibc function is an error naming it. `cargo test` and `cargo
+            clippy` keep this machine's linker.
 
-            A policy such as `manylinux_2_28` (or its legacy alias `manylinux2014`): that tag,
-            and an error if a module does not comply with it.
+            `auto`: this machine's linker; the most compatible manylinux tag the modules comply with
+            (e.g. `manylinux_2_34_x86_64` on Debian 12), or a plain `linux_<arch>` tag if none.
 
-            `off`: the plain `linux_<arch>` tag, which PyPI refuses.
+            `off`: this machine's linker and the plain `linux_<arch>` tag, which PyPI refuses.
 
             A wheel is only ever tagged manylinux when its modules comply: the tag is never just
             renamed.
@@ -92,12 +94,16 @@ class Pyo3Subsystem(Subsystem):
     @property
     def manylinux(self) -> str:
         value = self._manylinux.strip()
-        if not _MANYLINUX_RE.match(value):
+        if not MANYLINUX_RE.match(value):
             raise OptionsError(
                 f"`[{self.options_scope}].manylinux` must be `auto`, `off` or a manylinux policy "
                 f"such as `manylinux_2_17` or `manylinux2014`, but was {value!r}."
             )
         return value
+
+    def manylinux_for(self, target_value: str | None) -> str:
+        """The policy of an extension: its `manylinux` field if set, else this option."""
+        return target_value or self.manylinux
 
     def expanded_search_paths(self, path_env: str | None) -> tuple[str, ...]:
         """The search paths with `<PATH>` replaced by the given PATH value."""

@@ -72,6 +72,11 @@ async def analyze_pyo3_module(
     return Pyo3ModuleAnalysis(built, result.stdout.decode())
 
 
+def _alias_tag(alias: str, arch: str) -> str:
+    """A policy alias as a platform tag: auditwheel's are `manylinux2014_x86_64` already."""
+    return alias if alias.endswith(f"_{arch}") else f"{alias}_{arch}"
+
+
 def manylinux_platforms(
     label: str, platform: str, policy: str, analyses: list[dict]
 ) -> tuple[str, ...]:
@@ -90,7 +95,9 @@ def manylinux_platforms(
     else:
         wanted = f"{policy}_{arch}"
         found = [
-            p for p in policies if wanted in (p["name"], *(f"{a}_{arch}" for a in p["aliases"]))
+            p
+            for p in policies
+            if wanted in (p["name"], *(_alias_tag(a, arch) for a in p["aliases"]))
         ]
         if not found:
             raise Pyo3ManylinuxError(
@@ -114,7 +121,7 @@ def manylinux_platforms(
     if chosen["name"].startswith("linux_"):
         logger.warning(f"{label} complies with no manylinux policy; it keeps the tag {platform}.")
         return (platform,)
-    return (chosen["name"], *(f"{alias}_{arch}" for alias in chosen["aliases"]))
+    return (chosen["name"], *(_alias_tag(alias, arch) for alias in chosen["aliases"]))
 
 
 def rules():

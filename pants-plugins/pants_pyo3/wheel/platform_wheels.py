@@ -41,7 +41,7 @@ from pants_pyo3.python.interpreter_check import (
 from pants_pyo3.sandbox import wheel_backend
 from pants_pyo3.sandbox.programs import SandboxPrograms
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
-from pants_pyo3.target_types import Pyo3ExtensionTarget, Pyo3TargetTriplesField
+from pants_pyo3.target_types import Pyo3ExtensionTarget, Pyo3ManylinuxField, Pyo3TargetTriplesField
 from pants_pyo3.toolchain.cross import wheel_platform_tag
 from pants_pyo3.toolchain.rust import RustToolchain
 from pants_pyo3.wheel.auditwheel import (
@@ -124,6 +124,11 @@ def _wheel_plan(
     return plan
 
 
+def wheel_policy(policies: set[str]) -> str:
+    """The manylinux policy of a wheel: its extensions' one, or `auto` if they differ."""
+    return next(iter(policies)) if len(policies) == 1 else "auto"
+
+
 @rule(desc="Prepare a platform wheel build for PyO3 extensions", level=LogLevel.DEBUG)
 async def pyo3_dist_build_environment(
     request: Pyo3DistBuildEnvironmentRequest,
@@ -154,6 +159,8 @@ async def pyo3_dist_build_environment(
         if r.triple == toolchain.host
     )
     strip = sorted({b.module_path for b in host_builds})
+    # Each extension's manylinux policy (its field, else `[pyo3].manylinux`).
+    policy_of = {t.address: pyo3.manylinux_for(t[Pyo3ManylinuxField].value) for t in extensions}
     # The modules that go into a wheel, for auditwheel. Its analyses are keyed by the build request,
     # not the built module: on a re-run in pantsd one starts as soon as its module is rebuilt, while
     # cargo builds the others.
@@ -161,7 +168,7 @@ async def pyo3_dist_build_environment(
         r
         for build_plan in plans
         for r in build_plan.requests
-        if pyo3.manylinux != "off"
+        if policy_of[r.target.address] != "off"
         and wheel_platform_tag(r.triple).startswith("linux_")
         and (build_plan.abi3_floor or r.interpreter.version in versions)
     ]
@@ -202,7 +209,7 @@ async def pyo3_dist_build_environment(
         manylinux_platforms(
             f"The {python_tag}-{abi_tag} {triple} wheel of {dist}",
             wheel_platform_tag(triple),
-            pyo3.manylinux,
+            wheel_policy({policy_of[b.address] for b in modules}),
             [analysis_of[b] for b in modules if b in analysis_of],
         )
         for python_tag, abi_tag, triple, modules in plan

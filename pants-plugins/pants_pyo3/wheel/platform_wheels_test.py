@@ -17,7 +17,8 @@ POLICIES = [
     {"name": "linux_x86_64", "priority": 0, "aliases": []},
     {"name": "manylinux_2_34_x86_64", "priority": 66, "aliases": []},
     {"name": "manylinux_2_28_x86_64", "priority": 70, "aliases": []},
-    {"name": "manylinux_2_17_x86_64", "priority": 80, "aliases": ["manylinux2014"]},
+    # auditwheel's aliases carry the architecture, as `WheelPolicies(arch=...)` gives them.
+    {"name": "manylinux_2_17_x86_64", "priority": 80, "aliases": ["manylinux2014_x86_64"]},
 ]
 
 
@@ -33,6 +34,11 @@ def test_auto_takes_what_every_module_complies_with() -> None:
     modules = [analysis("manylinux_2_17_x86_64"), analysis("manylinux_2_34_x86_64")]
     assert manylinux_platforms("w", "linux_x86_64", "auto", modules) == ("manylinux_2_34_x86_64",)
     assert manylinux_platforms("w", "linux_x86_64", "auto", modules[:1]) == (
+        "manylinux_2_17_x86_64",
+        "manylinux2014_x86_64",
+    )
+    # Asked by its legacy name (the default `[pyo3].manylinux`), the policy gets both tags.
+    assert manylinux_platforms("w", "linux_x86_64", "manylinux2014", modules[:1]) == (
         "manylinux_2_17_x86_64",
         "manylinux2014_x86_64",
     )
