@@ -74,3 +74,11 @@ class InconsistentVersionsError(Pyo3VersionBumpError):
 
 class Pyo3CrossToolchainMissingError(Pyo3Error):
     """A target asks for a triple that `[pyo3-cross].toolchains` has no toolchain for."""
+
+
+class Pyo3SbomError(Pyo3Error):
+    """The crates compiled into a module can't be listed for its wheel's SBOM."""
+
+
+class Pyo3LicenseError(Pyo3Error):
+    """A distribution's license metadata (PEP 639) can't be written as declared."""
