@@ -23,7 +23,8 @@ from pants_pyo3.testutil import (
 )
 
 # The checkers, pinned (twine and packaging as in the repo's lockfile). twine >= 6.1 reads
-# Metadata-Version 2.4; Pants 2.17's own (4.0.2, with pkginfo 1.9.6) doesn't (docs/wheel-metadata.md).
+# Metadata-Version 2.4; Pants 2.17's own (4.0.2, with pkginfo 1.9.6) doesn't (see
+# docs/wheel-metadata.md).
 CHECKERS = ("cyclonedx-python-lib[json-validation]==11.12.0", "twine==6.1.0", "packaging==26.2")
 MIT = "MIT License\n\nCopyright (c) 2026 demo\n"
 APACHE_NOTICE = "demo\nCopyright 2026 demo contributors\n"

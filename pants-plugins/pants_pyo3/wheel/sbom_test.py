@@ -123,7 +123,8 @@ def test_checksums_come_from_the_lock_file(tmp_path: Path) -> None:
         .read_text()
         .replace(
             'name = "linked"\nversion = "0.2.0"\n',
-            f'name = "linked"\nversion = "0.2.0"\nsource = "{registry}"\nchecksum = "{"ab" * 32}"\n',
+            f'name = "linked"\nversion = "0.2.0"\nsource = "{registry}"\n'
+            f'checksum = "{"ab" * 32}"\n',
         )
     )
     sbom = json.loads(cyclonedx_sbom(metadata, lock, LINUX, ()))
