@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import zipfile
@@ -29,6 +30,12 @@ CHECKERS = ("cyclonedx-python-lib[json-validation]==11.12.0", "twine==6.1.0", "p
 MIT = "MIT License\n\nCopyright (c) 2026 demo\n"
 APACHE_NOTICE = "demo\nCopyright 2026 demo contributors\n"
 DIST_INFO = "demo-0.1.0.dist-info"
+ARTIFACT = 'python_artifact(name="demo", version="0.1.0")'
+# A description, so `twine check --strict` has nothing to warn about.
+DESCRIBED = (
+    'python_artifact(name="demo", version="0.1.0", long_description="A demo.", '
+    'long_description_content_type="text/plain"'
+)
 
 
 def _files(license: str = "MIT OR Apache-2.0") -> dict[str, str]:
@@ -38,6 +45,9 @@ def _files(license: str = "MIT OR Apache-2.0") -> dict[str, str]:
     )
     files["src/rust/demo/LICENSE-MIT"] = MIT
     files["src/python/demo/NOTICE"] = APACHE_NOTICE
+    files["src/python/demo/BUILD"] = files["src/python/demo/BUILD"].replace(
+        ARTIFACT, DESCRIBED + ")"
+    )
     return files
 
 
@@ -87,7 +97,6 @@ def test_wheel_carries_licenses_and_sbom(wheel: Path) -> None:
 def test_sbom_validates_and_names_pyo3(wheel: Path, checkers: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         sbom = zf.read(f"{DIST_INFO}/sboms/demo.cyclonedx.json")
-    lock = (wheel.parent.parent / "src/rust/demo/Cargo.lock").read_text()
     (tmp_path / "sbom.json").write_bytes(sbom)
     validate = (
         "import sys\n"
@@ -110,9 +119,14 @@ def test_sbom_validates_and_names_pyo3(wheel: Path, checkers: Path, tmp_path: Pa
     assert pyo3["version"] == version
     assert pyo3["purl"] == f"pkg:cargo/pyo3@{version}"
     assert pyo3["licenses"] == [{"expression": "MIT OR Apache-2.0"}]
-    # The checksum is Cargo.lock's.
-    checksum = pyo3["hashes"][0]["content"]
-    assert f'name = "pyo3"\nversion = "{version}"\n' in lock and checksum in lock
+    # The checksum is Cargo.lock's: the SHA-256 of the crate cargo downloaded.
+    named_caches = shared_named_caches_arg().split("=", 1)[1]
+    (crate,) = Path(named_caches, "pants_pyo_cargo/cargo-home/registry/cache").glob(
+        f"*/pyo3-{version}.crate"
+    )
+    assert pyo3["hashes"] == [
+        {"alg": "SHA-256", "content": hashlib.sha256(crate.read_bytes()).hexdigest()}
+    ]
     # Linked into the module: pyo3's runtime crates; not its proc macros or build scripts' crates.
     assert {"pyo3-ffi", "libc"} <= set(components)
     assert not {"pyo3-macros", "pyo3-macros-backend", "syn", "pyo3-build-config"} & set(components)
@@ -144,8 +158,7 @@ def test_a_license_that_is_not_spdx_is_a_named_error(tmp_path: Path) -> None:
     assert not list((repo.root / "dist").glob("*.whl"))
     # python_artifact(license=...) wins over the crate's, and is checked too.
     build = files["src/python/demo/BUILD"].replace(
-        'python_artifact(name="demo", version="0.1.0")',
-        'python_artifact(name="demo", version="0.1.0", license="Apache License 2.0")',
+        DESCRIBED, DESCRIBED + ', license="Apache License 2.0"'
     )
     repo.write({"src/python/demo/BUILD": build})
     result = repo.pants(shared_named_caches_arg(), "package", "src/python/demo:dist")
