@@ -24,7 +24,6 @@ from pants.engine.target import Target
 from pants.util.logging import LogLevel
 from pants.util.resources import read_resource
 from pants.util.strutil import softwrap
-
 from pants_pyo3.errors import Pyo3LicenseError
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pants_pyo3.sandbox.wheel_backend import pep639_metadata
 from pants_pyo3.wheel.license import (
     InvalidLicenseExpression,

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from pants_pyo3.testutil import (
     PYO3_REQUIREMENT,
     TempRepo,

@@ -25,7 +25,6 @@ from pants.engine.target import Target, Targets
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
-
 from pants_pyo3.build.extension import BuiltPyo3Extension, BuiltPyo3Extensions
 from pants_pyo3.build.plan import (
     Pyo3ExtensionBuildPlan,

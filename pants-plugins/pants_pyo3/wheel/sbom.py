@@ -30,7 +30,6 @@ from pants.engine.process import FallibleProcessResult, Process
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target
 from pants.util.logging import LogLevel
-
 from pants_pyo3.build.cargo import CACHE_PATH, CargoProcess
 from pants_pyo3.build.extension import BuiltPyo3Extension
 from pants_pyo3.build.plan import (
