@@ -90,3 +90,11 @@ class Pyo3VersionBumpError(Pyo3Error):
 
 class InconsistentVersionsError(Pyo3VersionBumpError):
     """The places a version is written disagree."""
+
+
+class Pyo3SbomError(Pyo3Error):
+    """The crates compiled into a module can't be listed for its wheel's SBOM."""
+
+
+class Pyo3LicenseError(Pyo3Error):
+    """A distribution's license metadata (PEP 639) can't be written as declared."""

@@ -21,7 +21,7 @@ from pants_pyo3.subsystems import cross as cross_subsystem
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
 from pants_pyo3.toolchain import interpreter, rust, zig
 from pants_pyo3.versions import bump, check
-from pants_pyo3.wheel import auditwheel, base_wheel, platform_wheels
+from pants_pyo3.wheel import auditwheel, base_wheel, license, platform_wheels, sbom
 
 
 def rules():
@@ -46,6 +46,8 @@ def rules():
         *base_wheel.rules(),
         *auditwheel.rules(),
         *platform_wheels.rules(),
+        *sbom.rules(),
+        *license.rules(),
         *sdist.rules(),
         *pyproject.rules(),
         *bump.rules(),

@@ -151,8 +151,59 @@ def analyze(platform, modules):
     )
 
 
+def pep639_metadata(metadata, expression, license_files):
+    """METADATA (text) with `License-Expression` and a `License-File` for each of `license_files`
+    (PEP 639, Metadata-Version 2.4) instead of setuptools' `License` and `License-File` headers."""
+    head, sep, body = metadata.partition("\n\n")
+    lines = []
+    skipping = False
+    for line in head.rstrip("\n").split("\n"):
+        if line[:1] in (" ", "\t") and skipping:
+            continue  # A continuation of a dropped header.
+        skipping = line.startswith(("License:", "License-File:", "License-Expression:"))
+        if skipping:
+            continue
+        if line.startswith("Metadata-Version:"):
+            line = "Metadata-Version: 2.4"
+        lines.append(line)
+    if expression:
+        lines.append("License-Expression: " + expression)
+    lines += ["License-File: " + name for name in license_files]
+    return "\n".join(lines) + ("\n\n" + body if sep else "\n")
+
+
+def _license_metadata(base_files, dist_info, plan):
+    """The base wheel's files with the plan's license metadata and files (PEP 639)."""
+    expression = plan.get("license_expression")
+    license_files = plan.get("license_files") or []
+    if not expression and not license_files:
+        return base_files
+    files = dict(base_files)
+    metadata = dist_info + "/METADATA"
+    old = [
+        line.split(":", 1)[1].strip()
+        for line in files[metadata].decode("utf-8").partition("\n\n")[0].split("\n")
+        if line.startswith("License-File:")
+    ]
+    # setuptools' own copies of license files (it predates PEP 639's `licenses/` directory).
+    for name in old:
+        files.pop(dist_info + "/" + name, None)
+        files.pop(dist_info + "/licenses/" + name, None)
+    for name, source in license_files:
+        with open(source, "rb") as f:
+            files[dist_info + "/licenses/" + name] = f.read()
+    files[metadata] = pep639_metadata(
+        files[metadata].decode("utf-8"), expression, [name for name, _ in license_files]
+    ).encode("utf-8")
+    return files
+
+
 def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory):
     files = dict(base_files)
+    # PEP 770: the SBOMs of the wheel's modules (the crates compiled into each).
+    for name, source in spec.get("sboms", []):
+        with open(source, "rb") as f:
+            files[dist_info + "/sboms/" + name] = f.read()
     for module in spec["modules"]:
         with open(module["source"], "rb") as f:
             files[module["path"]] = f.read()
@@ -199,6 +250,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     dist_info = next(n.split("/")[0] for n in base_files if n.split("/")[0].endswith(".dist-info"))
     for name in (dist_info + "/WHEEL", dist_info + "/RECORD"):
         base_files.pop(name, None)
+    base_files = _license_metadata(base_files, dist_info, plan)
     built = [
         _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory)
         for spec in plan["wheels"]

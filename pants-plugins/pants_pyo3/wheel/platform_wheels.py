@@ -50,7 +50,17 @@ from pants_pyo3.wheel.auditwheel import (
     manylinux_platforms,
 )
 from pants_pyo3.wheel.base_wheel import Pyo3BaseWheel, Pyo3BaseWheelRequest
+from pants_pyo3.wheel.license import (
+    LicenseFiles,
+    LicenseFilesRequest,
+    check_no_license_classifiers,
+    dist_license_expression,
+)
+from pants_pyo3.wheel.sbom import Pyo3Sbom, Pyo3SbomRequest
 from pants_pyo3.wheel.tool_pex import BACKEND_MODULE, BUILD_REQUIREMENTS, MODULES_DIR
+
+# Where the SBOMs and license files go in the build chroot; the backend puts them into each wheel.
+META_DIR = "_pants_pyo3_meta"
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +150,8 @@ async def pyo3_dist_build_environment(
     extensions = extension_targets(targets)
     if not extensions:
         return DistBuildEnvironment((), EMPTY_DIGEST)
-    dist = next(t.address for t in targets if t.has_field(PythonProvidesField))
+    dist_target = next(t for t in targets if t.has_field(PythonProvidesField))
+    dist = dist_target.address
     backend_digest = await Get(
         Digest, SandboxPrograms, SandboxPrograms.of(**{f"{BACKEND_MODULE}.py": "wheel_backend.py"})
     )
@@ -198,6 +209,27 @@ async def pyo3_dist_build_environment(
         ]
     )
     plan = _wheel_plan(dist, versions, request.interpreter_constraints, checked.built)
+    # Each wheel's SBOM (PEP 770) lists the crates of its modules; its license metadata (PEP 639)
+    # comes from the distribution's `python_artifact` or its crates.
+    triples = tuple(dict.fromkeys(triple for _, _, triple, _ in plan))
+    sboms = await MultiGet(
+        Get(Pyo3Sbom, Pyo3SbomRequest(t, triple)) for triple in triples for t in extensions
+    )
+    crates = {s.crate_dir: s for s in sboms}
+    license_expression = dist_license_expression(
+        dist_target,
+        [(f"{d}/Cargo.toml", s.crate_license) for d, s in sorted(crates.items())],
+    )
+    check_no_license_classifiers(dist_target, license_expression)
+    license_files = await Get(
+        LicenseFiles,
+        LicenseFilesRequest(
+            dist.spec_path, tuple((d, s.crate_license_file) for d, s in sorted(crates.items()))
+        ),
+    )
+    sbom_files = [
+        FileContent(f"{META_DIR}/sboms/{i}/{s.file_name}", s.content) for i, s in enumerate(sboms)
+    ]
     # Every module goes into the chroot under a private directory; the backend puts each wheel's
     # own into it.
     builds = tuple(dict.fromkeys(b for ext in checked.built for b in ext.builds))
@@ -216,6 +248,10 @@ async def pyo3_dist_build_environment(
     ]
     config = {
         "strip": strip,
+        "license_expression": license_expression,
+        "license_files": [
+            [name, f"{META_DIR}/licenses/{path}"] for name, path in license_files.files
+        ],
         "wheels": [
             {
                 "python_tag": python_tag,
@@ -228,6 +264,11 @@ async def pyo3_dist_build_environment(
                     }
                     for b in modules
                 ],
+                "sboms": [
+                    [s.file_name, sbom_files[i].path]
+                    for i, s in enumerate(sboms)
+                    if s.triple == triple
+                ],
             }
             for (python_tag, abi_tag, triple, modules), wheel_platforms in zip(plan, platforms)
         ],
@@ -239,12 +280,14 @@ async def pyo3_dist_build_environment(
             f'[build-system]\nrequires = [{requires}]\nbuild-backend = "{BACKEND_MODULE}"\n'.encode(),
         ),
         FileContent(wheel_backend.PLAN_FILE, json.dumps(config, indent=1, sort_keys=True).encode()),
+        *sbom_files,
     ]
+    created, licenses = await MultiGet(
+        Get(Digest, CreateDigest(files)),
+        Get(Digest, AddPrefix(license_files.snapshot.digest, f"{META_DIR}/licenses")),
+    )
     digest = await Get(
-        Digest,
-        MergeDigests(
-            [await Get(Digest, CreateDigest(files)), backend_digest, base.digest, *placed]
-        ),
+        Digest, MergeDigests([created, licenses, backend_digest, base.digest, *placed])
     )
     return DistBuildEnvironment((), digest)
 
