@@ -15,7 +15,7 @@ from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
 from pants.engine.process import ProcessExecutionFailure
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import AllTargets, Target, Targets
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
@@ -212,28 +212,86 @@ def narrow_to_version(constraints: InterpreterConstraints, version: str) -> Inte
     return InterpreterConstraints(f"{c},=={version}.*" for c in constraints)
 
 
+def interpreter_not_found(
+    tgt: Target, constraints: InterpreterConstraints, version: str
+) -> Pyo3InterpreterNotFoundError:
+    major, minor = version_tuple(version)
+    return Pyo3InterpreterNotFoundError(
+        softwrap(
+            f"""
+            The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for every CPython
+            version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit, which
+            includes {version}, but no CPython {version} interpreter was found where
+            `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
+            install {version}`), or narrow the constraints to exclude it, e.g.
+            `{Pyo3InterpreterConstraintsField.alias}=["CPython>={major}.{minor + 1}"]`.
+            """
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Pyo3InterpreterLookupRequest:
+    """Find the interpreter of one major.minor version that some constraints admit."""
+
+    interpreter_constraints: InterpreterConstraints
+    version: str
+
+
+@dataclass(frozen=True)
+class Pyo3InterpreterLookup:
+    """The interpreter found for a version, or None if there is none (the caller names the target
+    in its error: the look-up itself is shared by every extension with the same constraints)."""
+
+    version: str
+    interpreter: Pyo3Interpreter | None
+
+
+@rule(desc="Look up a Python interpreter for a PyO3 build", level=LogLevel.DEBUG)
+async def look_up_interpreter(request: Pyo3InterpreterLookupRequest) -> Pyo3InterpreterLookup:
+    try:
+        interpreter = await Get(
+            Pyo3Interpreter,
+            Pyo3InterpreterRequest(
+                narrow_to_version(request.interpreter_constraints, request.version)
+            ),
+        )
+    except ProcessExecutionFailure:
+        return Pyo3InterpreterLookup(request.version, None)
+    return Pyo3InterpreterLookup(request.version, interpreter)
+
+
+async def look_up_interpreters(
+    constraints: InterpreterConstraints, versions: tuple[str, ...]
+) -> tuple[Pyo3InterpreterLookup, ...]:
+    """The interpreters of several versions, looked up side by side (each look-up is a process of
+    ~1-2 s that no cache keeps across pantsd restarts: six in turn were ~14 s of a cold run)."""
+    return tuple(
+        await MultiGet(
+            Get(Pyo3InterpreterLookup, Pyo3InterpreterLookupRequest(constraints, version))
+            for version in versions
+        )
+    )
+
+
+async def interpreters_for_versions(
+    tgt: Target, constraints: InterpreterConstraints, versions: tuple[str, ...]
+) -> tuple[Pyo3Interpreter, ...]:
+    """The interpreter of each major.minor version that the constraints admit, looked up side by
+    side; the named error for the first version without one."""
+    lookups = await look_up_interpreters(constraints, versions)
+    for lookup in lookups:
+        if lookup.interpreter is None:
+            raise interpreter_not_found(tgt, constraints, lookup.version)
+    return tuple(lookup.interpreter for lookup in lookups if lookup.interpreter is not None)
+
+
 async def interpreter_for_version(
     tgt: Target, constraints: InterpreterConstraints, version: str
 ) -> Pyo3Interpreter:
     """The interpreter of one major.minor version that the constraints admit."""
-    try:
-        return await Get(
-            Pyo3Interpreter, Pyo3InterpreterRequest(narrow_to_version(constraints, version))
-        )
-    except ProcessExecutionFailure:
-        major, minor = version_tuple(version)
-        raise Pyo3InterpreterNotFoundError(
-            softwrap(
-                f"""
-                The `{Pyo3ExtensionTarget.alias}` target {tgt.address} is built for every CPython
-                version its `{Pyo3InterpreterConstraintsField.alias}` ({constraints}) admit, which
-                includes {version}, but no CPython {version} interpreter was found where
-                `[python-bootstrap].search_path` looks. Install CPython {version} (e.g. `pyenv
-                install {version}`), or narrow the constraints to exclude it, e.g.
-                `{Pyo3InterpreterConstraintsField.alias}=["CPython>={major}.{minor + 1}"]`.
-                """
-            )
-        )
+    (interpreter,) = await interpreters_for_versions(tgt, constraints, (version,))
+    return interpreter
 
 
 @dataclass(frozen=True)
@@ -262,9 +320,9 @@ async def plan_pyo3_extension_builds(
     check_abi3_floor(tgt, constraints, admitted, floor)
     triples = extension_triples(tgt, toolchain)
     _check_triples(tgt, triples, toolchain, cross)
-    interpreters = []
-    for version in build_versions(admitted, floor):
-        interpreters.append(await interpreter_for_version(tgt, constraints, version))
+    interpreters = await interpreters_for_versions(
+        tgt, constraints, build_versions(admitted, floor)
+    )
     return Pyo3ExtensionBuildPlan(
         tgt.address,
         constraints,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, cast
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.build_graph.address import ResolveError
@@ -34,7 +34,9 @@ from pants_pyo3.build.plan import (
     check_abi3_floor,
     extension_interpreter_constraints,
     extension_triples,
-    interpreter_for_version,
+    Pyo3InterpreterLookup,
+    Pyo3InterpreterLookupRequest,
+    interpreter_not_found,
     triple_problem,
     version_tuple,
 )
@@ -42,7 +44,6 @@ from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import (
     CrossToolchainError,
     Pyo3ExtensionError,
-    Pyo3InterpreterNotFoundError,
     RustToolchainNotFoundError,
 )
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
@@ -452,36 +453,57 @@ async def check_extension(
                 )
             )
     versions = build_versions(admitted, abi3_floor)
-    for version in versions:
-        try:
-            interpreter = await interpreter_for_version(tgt, constraints, version)
-        except Pyo3InterpreterNotFoundError as e:
-            lines.append(
-                DoctorLine(False, f"CPython {version}: no interpreter found", _error_text(e))
-            )
-            continue
-        probe = await Get(InterpreterProbe, InterpreterProbeRequest(interpreter))
-        lines.append(
-            DoctorLine(
-                True,
-                f"CPython {version}: {_describe(probe)} at {interpreter.executable.path} "
-                f"(module suffix {'.abi3.so' if abi3_floor else interpreter.ext_suffix})",
-            )
-        )
-
+    no_triples = None
     triples = tgt[Pyo3TargetTriplesField].value
     if not triples:
         try:
             triples = extension_triples(tgt, await Get(RustToolchain))
         except RustToolchainNotFoundError:
             triples = ()
-            lines.append(
-                DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain")
+            no_triples = DoctorLine(
+                False, "target triples: the host's, unknown without a Rust toolchain"
             )
-    triple_sections = await MultiGet(
-        Get(DoctorSection, TripleCheckRequest(tgt, triple, () if abi3_floor else versions))
-        for triple in triples
+    # Every version's interpreter look-up and every triple's check side by side, then every found
+    # interpreter's probe side by side.
+    results = await MultiGet(
+        *(
+            Get(Pyo3InterpreterLookup, Pyo3InterpreterLookupRequest(constraints, v))
+            for v in versions
+        ),
+        *(
+            Get(DoctorSection, TripleCheckRequest(tgt, triple, () if abi3_floor else versions))
+            for triple in triples
+        ),
     )
+    lookups = cast("tuple[Pyo3InterpreterLookup, ...]", results[: len(versions)])
+    triple_sections = cast("tuple[DoctorSection, ...]", results[len(versions) :])
+    found = [lookup.interpreter for lookup in lookups if lookup.interpreter is not None]
+    probes = iter(
+        await MultiGet(
+            Get(InterpreterProbe, InterpreterProbeRequest(interpreter)) for interpreter in found
+        )
+    )
+    for lookup in lookups:
+        interpreter = lookup.interpreter
+        if interpreter is None:
+            error = interpreter_not_found(tgt, constraints, lookup.version)
+            lines.append(
+                DoctorLine(
+                    False, f"CPython {lookup.version}: no interpreter found", _error_text(error)
+                )
+            )
+            continue
+        probe = next(probes)
+        lines.append(
+            DoctorLine(
+                True,
+                f"CPython {lookup.version}: {_describe(probe)} at {interpreter.executable.path} "
+                f"(module suffix {'.abi3.so' if abi3_floor else interpreter.ext_suffix})",
+            )
+        )
+
+    if no_triples:
+        lines.append(no_triples)
     for triple_section in triple_sections:
         lines.extend(triple_section.lines)
     return DoctorSection(title, tuple(lines))
