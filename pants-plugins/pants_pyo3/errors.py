@@ -74,3 +74,7 @@ class InconsistentVersionsError(Pyo3VersionBumpError):
 
 class Pyo3CrossToolchainMissingError(Pyo3Error):
     """A target asks for a triple that `[pyo3-cross].toolchains` has no toolchain for."""
+
+
+class Pyo3DevelopError(Pyo3Error):
+    """`pyo3-develop` can't place a module for the interpreter asked for."""
