@@ -98,7 +98,10 @@ def test_table_has_a_row_per_loop_with_its_target(bench: ModuleType) -> None:
     table = bench.markdown(list(rows.values()), meta_md)
     assert "2 CPUs (test CPU), 1-min load 3.00 at start" in table
     assert "`--quick`" in table
-    edit_row = "| one-line .rs edit → wheel: `package` vs `maturin build --release` | 0.70× | ≤ 0.8× | yes |"
+    edit_row = (
+        "| one-line .rs edit → wheel: `package` vs `maturin build --release` "
+        "| 0.70× | ≤ 0.8× | yes |"
+    )
     assert edit_row in table
     assert "| `.py` edit → `pants test` (3.11) | 0.90 s | ≤ 1.0 s | yes |" in table
     assert table.count("**no**") == 3

@@ -50,9 +50,10 @@ class Pyo3DevelopSubsystem(GoalSubsystem):
         """
         Build the module of each given `pyo3_extension` for this machine and write it beside its
         package in the source tree (e.g.
-        `src/python/myext/_native.cpython-311-x86_64-linux-gnu.so`), so that `PYTHONPATH=src/python python -c "import myext"`, a REPL and an IDE import it
-        outside Pants: maturin's `develop`, without a virtualenv. The build is the same one
-        `package` and `test` run (same cargo target directories), so a run after an edit is
+        `src/python/myext/_native.cpython-311-x86_64-linux-gnu.so`), so that
+        `PYTHONPATH=src/python python -c "import myext"`, a REPL and an IDE import it outside
+        Pants: maturin's `develop`, without a virtualenv. The build is the same one `package` and
+        `test` run (same cargo target directories), so a run after an edit is
         incremental. Git-ignore the written files (e.g. `/src/python/**/*.so` in `.gitignore`),
         which also keeps Pants from seeing them; `--clean` removes them.
         """

@@ -24,10 +24,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TempRepo]:
         tmp_path_factory.mktemp("develop"),
         {**package_files("demo"), ".gitignore": "/src/python/**/*.so\n"},
     )
-    try:
-        yield repo
-    finally:
-        repo.stop_pantsd()
+    yield repo
 
 
 def _modules(repo: TempRepo) -> list[str]:
@@ -54,7 +51,7 @@ def test_develop_builds_into_the_source_tree_and_cleans(repo: TempRepo, tmp_path
     path_bin.mkdir()
     (path_bin / "python3").symlink_to(python)
     env = {"PATH": f"{path_bin}{os.pathsep}{os.environ['PATH']}"}
-    result = repo.pants("pyo3-develop", ADDRESS, extra_env=env, pantsd=True).assert_success()
+    result = repo.pants("pyo3-develop", ADDRESS, extra_env=env).assert_success()
     assert _modules(repo) == ["_native.cpython-311-x86_64-linux-gnu.so"], result.stderr
     assert "Wrote src/python/demo/_native.cpython-311-x86_64-linux-gnu.so" in result.stdout
     ran = _python_add(repo, python)
@@ -63,21 +60,15 @@ def test_develop_builds_into_the_source_tree_and_cleans(repo: TempRepo, tmp_path
     # An edit of the crate, then the same command: the module in the tree is the new one.
     lib_rs = repo.root / "src/rust/demo/src/lib.rs"
     lib_rs.write_text(lib_rs.read_text().replace("a + b", "a + b + 100"))
-    repo.pants("pyo3-develop", ADDRESS, extra_env=env, pantsd=True).assert_success()
+    repo.pants("pyo3-develop", ADDRESS, extra_env=env).assert_success()
     ran = _python_add(repo, python)
     assert (ran.returncode, ran.stdout.strip()) == (0, "105"), ran.stderr
 
-    # Git-ignored, so Pants doesn't see it: `test`/`package` keep using their own build.
-    listed = repo.pants("list", f"{PACKAGE}:", pantsd=True).assert_success()
-    assert ".so" not in listed.stdout
-
     # An interpreter the constraints (CPython 3.11) don't admit: a named error with the fix.
-    failed = repo.pants(
-        "pyo3-develop", "--pyo3-develop-python=3.9", ADDRESS, pantsd=True
-    ).assert_failure()
+    failed = repo.pants("pyo3-develop", "--pyo3-develop-python=3.9", ADDRESS).assert_failure()
     assert "Pyo3DevelopError" in failed.stderr and "--pyo3-develop-python=3.11" in failed.stderr
 
-    cleaned = repo.pants("pyo3-develop", "--clean", ADDRESS, pantsd=True).assert_success()
+    cleaned = repo.pants("pyo3-develop", "--clean", ADDRESS).assert_success()
     assert "Removed src/python/demo/_native.cpython-311-x86_64-linux-gnu.so" in cleaned.stdout
     assert _modules(repo) == []
     assert _python_add(repo, python).returncode != 0

@@ -29,23 +29,19 @@ from pants_pyo3.build.cargo import NAMED_CACHE
 from pants_pyo3.build.cross import cross_toolchain_probe
 from pants_pyo3.build.plan import (
     AllPyo3ExtensionTargets,
+    Pyo3InterpreterLookup,
+    Pyo3InterpreterLookupRequest,
     admitted_versions,
     build_versions,
     check_abi3_floor,
     extension_interpreter_constraints,
     extension_triples,
-    Pyo3InterpreterLookup,
-    Pyo3InterpreterLookupRequest,
     interpreter_not_found,
     triple_problem,
     version_tuple,
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
-from pants_pyo3.errors import (
-    CrossToolchainError,
-    Pyo3ExtensionError,
-    RustToolchainNotFoundError,
-)
+from pants_pyo3.errors import CrossToolchainError, Pyo3ExtensionError, RustToolchainNotFoundError
 from pants_pyo3.subsystems.cross import SETUP_SCRIPT as CROSS_SETUP_SCRIPT
 from pants_pyo3.subsystems.cross import Pyo3CrossSubsystem
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem

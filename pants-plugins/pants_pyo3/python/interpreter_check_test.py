@@ -22,9 +22,7 @@ def test_pytest_check_waits_for_no_build() -> None:
     """The interpreter check of a test reads the build plans, not the builds: a test waits only
     for the modules it imports (through codegen), never for other interpreters' or cross builds.
     Shown with a crate that does not compile: the check passes without running cargo."""
-    rule_runner = plugin_rule_runner(
-        QueryRule(PytestPluginSetup, [Pyo3PytestPluginSetupRequest])
-    )
+    rule_runner = plugin_rule_runner(QueryRule(PytestPluginSetup, [Pyo3PytestPluginSetupRequest]))
     rule_runner.set_options(
         [*RULE_RUNNER_GLOBAL_ARGS, shared_named_caches_arg()],
         env=rule_runner_env(),
