@@ -98,3 +98,7 @@ class Pyo3SbomError(Pyo3Error):
 
 class Pyo3LicenseError(Pyo3Error):
     """A distribution's license metadata (PEP 639) can't be written as declared."""
+
+
+class Pyo3DevelopError(Pyo3Error):
+    """`pyo3-develop` can't place a module for the interpreter asked for."""

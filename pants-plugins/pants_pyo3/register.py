@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pants_pyo3.build import cargo, cargo_command, cross, extension, plan
 from pants_pyo3.crate import crate, workspace
-from pants_pyo3.goals import doctor, tailor
+from pants_pyo3.goals import develop, doctor, tailor
 from pants_pyo3.goals import test as cargo_test
 from pants_pyo3.lint.clippy import rules as clippy
 from pants_pyo3.lint.rustfmt import rules as rustfmt
@@ -53,6 +53,7 @@ def rules():
         *bump.rules(),
         *check.rules(),
         *doctor.rules(),
+        *develop.rules(),
         *tailor.rules(),
         *cargo_test.rules(),
         *clippy.rules(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, cast
 
 from pants.backend.python.goals.pytest_runner import PytestPluginSetup, PytestPluginSetupRequest
 from pants.backend.python.subsystems.setup import PythonSetup
@@ -21,7 +21,11 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 from pants_pyo3.build.extension import BuiltPyo3Extensions
-from pants_pyo3.build.plan import Pyo3ExtensionBuildsRequest, package_defaults
+from pants_pyo3.build.plan import (
+    Pyo3ExtensionBuildPlan,
+    Pyo3ExtensionBuildsRequest,
+    package_defaults,
+)
 from pants_pyo3.errors import Pyo3InterpreterMismatchError
 from pants_pyo3.target_types import (
     Pyo3ExtensionTarget,
@@ -29,6 +33,7 @@ from pants_pyo3.target_types import (
     Pyo3ModuleNameField,
 )
 from pants_pyo3.toolchain.interpreter import Pyo3Interpreter, Pyo3InterpreterRequest
+from pants_pyo3.toolchain.rust import RustToolchain
 
 logger = logging.getLogger(__name__)
 
@@ -95,19 +100,38 @@ class Pyo3PytestPluginSetupRequest(PytestPluginSetupRequest):
         return True
 
 
+def _plan_can_import(python: Pyo3Interpreter, plan: Pyo3ExtensionBuildPlan, host: str) -> bool:
+    """`_can_import` from the plan alone: which modules will be built, not the modules."""
+    if plan.abi3_floor:
+        return (python.major, python.minor) >= plan.abi3_floor
+    return any(
+        r.interpreter.ext_suffix == python.ext_suffix for r in plan.requests if r.triple == host
+    )
+
+
 @rule(desc="Check the interpreter of tests that import PyO3 extensions", level=LogLevel.DEBUG)
 async def check_pytest_interpreter(
-    request: Pyo3PytestPluginSetupRequest, python_setup: PythonSetup
+    request: Pyo3PytestPluginSetupRequest, python_setup: PythonSetup, toolchain: RustToolchain
 ) -> PytestPluginSetup:
     transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([request.target.address]))
     extensions = extension_targets(transitive.closure)
-    if extensions:
-        ics = InterpreterConstraints.create_from_targets(transitive.closure, python_setup)
-        assert ics is not None, "a python_tests target has interpreter constraints"
-        await Get(
-            CheckedPyo3Extensions,
-            Pyo3ConsumerCheckRequest(request.target.address, "test", ics, extensions),
-        )
+    if not extensions:
+        return PytestPluginSetup(EMPTY_DIGEST)
+    ics = InterpreterConstraints.create_from_targets(transitive.closure, python_setup)
+    assert ics is not None, "a python_tests target has interpreter constraints"
+    # From the build plans, not the builds: a test must not wait for builds it doesn't import (every
+    # other interpreter's, every cross build); it gets the modules for this machine through codegen.
+    test_python, *plans = await MultiGet(
+        Get(Pyo3Interpreter, Pyo3InterpreterRequest(ics)),
+        *(Get(Pyo3ExtensionBuildPlan, Pyo3ExtensionBuildsRequest(t)) for t in extensions),
+    )
+    for plan in cast("list[Pyo3ExtensionBuildPlan]", plans):
+        if not _plan_can_import(cast(Pyo3Interpreter, test_python), plan, toolchain.host):
+            # The full check, for its error message (it waits for the builds: only on failure).
+            await Get(
+                CheckedPyo3Extensions,
+                Pyo3ConsumerCheckRequest(request.target.address, "test", ics, extensions),
+            )
     return PytestPluginSetup(EMPTY_DIGEST)
 
 

@@ -18,6 +18,7 @@ from pants.core.util_rules.system_binaries import (
     BinaryPathTest,
 )
 from pants.engine.env_vars import EnvironmentVars, EnvironmentVarsRequest
+from pants.engine.internals.session import RunId
 from pants.engine.process import Process, ProcessCacheScope, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
@@ -57,6 +58,64 @@ class RustToolchain:
 
 
 ENV_FOR_RUSTUP = ("HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_HOME")
+
+
+def _stat_line(path: str) -> str:
+    """`path` with what changes when the file or directory is replaced or changed in place: its
+    inode, size and mtime in nanoseconds (a directory's mtime moves when an entry is added or
+    removed, e.g. a target's standard library)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"{path} -"
+    return f"{path} {st.st_ino} {st.st_size} {st.st_mtime_ns}"
+
+
+def toolchain_stamp(rustc: str, rustup_home: str | None) -> str:
+    """A stamp of the files whose change could change what `rustc -vV`, `--print sysroot`,
+    `--print target-list` and the sysroot's `lib/rustlib` say.
+
+    `rustc` is either the compiler itself (Debian's `/usr/bin/rustc`: its real path, and the
+    `lib/rustlib` of the prefix it sits in), or rustup's proxy, which runs the toolchain that
+    rustup's settings (and `RUSTUP_TOOLCHAIN`, part of the probe's environment) select: then
+    every installed toolchain's compiler and `lib/rustlib`, and the settings. Reading these
+    takes microseconds, where the probe is three process start-ups (~0.1-0.4 s).
+    """
+    real = os.path.realpath(rustc)
+    paths = [rustc, real, os.path.join(os.path.dirname(os.path.dirname(real)), "lib", "rustlib")]
+    if rustup_home:
+        toolchains = os.path.join(rustup_home, "toolchains")
+        paths += [os.path.join(rustup_home, "settings.toml"), toolchains]
+        try:
+            names = sorted(os.listdir(toolchains))
+        except OSError:
+            names = []
+        for name in names:
+            root = os.path.join(toolchains, name)
+            paths += [os.path.join(root, "bin", "rustc"), os.path.join(root, "lib", "rustlib")]
+    return "\n".join(_stat_line(p) for p in paths)
+
+
+@dataclass(frozen=True)
+class RustToolchainStampRequest:
+    rustc: str
+    rustup_home: str | None
+
+
+@dataclass(frozen=True)
+class RustToolchainStamp:
+    stamp: str
+
+
+@rule(desc="Stamp the Rust toolchain's files", level=LogLevel.TRACE)
+async def stamp_rust_toolchain(
+    request: RustToolchainStampRequest, run_id: RunId
+) -> RustToolchainStamp:
+    # `run_id` makes the engine run this in every run (pantsd memoizes any rule without a new
+    # input), so the stamp is always read afresh: the probe it keys is memoized only as long as
+    # the stamp stays the same.
+    del run_id
+    return RustToolchainStamp(toolchain_stamp(request.rustc, request.rustup_home))
 
 
 @rule(desc="Find the Rust toolchain", level=LogLevel.DEBUG)
@@ -114,8 +173,15 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
             raise RustToolchainNotFoundError(str(error))
     assert cargo_paths.first_path and rustc_paths.first_path and cc_paths.first_path
 
-    # Run uncached (once per Pants run): a toolchain upgraded in place must never be answered with
-    # the old one's results.
+    # Memoized by pantsd (never cached on disk or remotely: the stamp is this machine's), keyed by
+    # the stamp of the toolchain's files, read afresh in every run: a toolchain upgraded in place,
+    # or a target added to it, changes the stamp and runs the probe again.
+    rustup_home = rustup_env.get("RUSTUP_HOME") or (
+        os.path.join(rustup_env["HOME"], ".rustup") if rustup_env.get("HOME") else None
+    )
+    stamp = await Get(
+        RustToolchainStamp, RustToolchainStampRequest(rustc_paths.first_path.path, rustup_home)
+    )
     probe = await Get(
         ProcessResult,
         Process(
@@ -129,10 +195,10 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
                 "probe",
                 rustc_paths.first_path.path,
             ),
-            env=rustup_env,
+            env={**rustup_env, "__PANTS_PYO3_RUST_TOOLCHAIN_STAMP": stamp.stamp},
             description="Identify the Rust toolchain (rustc -vV)",
             level=LogLevel.DEBUG,
-            cache_scope=ProcessCacheScope.PER_SESSION,
+            cache_scope=ProcessCacheScope.PER_RESTART_SUCCESSFUL,
         ),
     )
     lines = probe.stdout.decode().strip().splitlines()
