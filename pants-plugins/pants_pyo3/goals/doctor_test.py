@@ -49,7 +49,18 @@ def run_doctor(
     named_caches = named_caches_dir or f"{os.environ['HOME']}/.cache/pants/named_caches"
     return rule_runner.run_goal_rule(
         Pyo3DoctorGoal,
-        global_args=[*RULE_RUNNER_GLOBAL_ARGS, f"--named-caches-dir={named_caches}"],
+        global_args=[
+            # A test's own `--pyo3-manylinux` replaces the RuleRunner default (`auto`).
+            *(
+                a
+                for a in RULE_RUNNER_GLOBAL_ARGS
+                if not (
+                    a.startswith("--pyo3-manylinux=")
+                    and any(b.startswith("--pyo3-manylinux=") for b in args)
+                )
+            ),
+            f"--named-caches-dir={named_caches}",
+        ],
         args=args,
         env=rule_runner_env(),
         env_inherit=set(RULE_RUNNER_ENV_INHERIT),
