@@ -16,7 +16,9 @@ import pytest
 
 SCRIPT = Path("build-support/cross/setup-aarch64.sh")
 
-pytestmark = pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg (Debian/Ubuntu)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("dpkg-query") is None, reason="needs dpkg (Debian/Ubuntu)"
+)
 
 
 def empty_dpkg_database(path: Path) -> Path:
@@ -33,10 +35,14 @@ def test_check_lists_every_missing_piece_on_a_new_machine(tmp_path: Path) -> Non
     env = {**os.environ, "DPKG_ADMINDIR": str(admindir), "PANTS_PYO3_CROSS_ROOT": str(cross_root)}
 
     # The path under test: dpkg-query itself fails for a package it has never heard of.
-    probe = subprocess.run(["dpkg-query", "-W", "rustc-web"], env=env, capture_output=True, text=True)
+    probe = subprocess.run(
+        ["dpkg-query", "-W", "rustc-web"], env=env, capture_output=True, text=True
+    )
     assert probe.returncode != 0, probe
 
-    result = subprocess.run(["bash", str(SCRIPT), "--check"], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "--check"], env=env, capture_output=True, text=True
+    )
 
     assert result.returncode == 1, result
     lines = result.stderr.splitlines()
@@ -49,9 +55,14 @@ def test_check_lists_every_missing_piece_on_a_new_machine(tmp_path: Path) -> Non
         "libc6-dev-arm64-cross",
         "qemu-user",
     ):
-        assert any(line.startswith(f"setup-aarch64:   apt package {package}=") for line in lines), (package, result.stderr)
+        assert any(line.startswith(f"setup-aarch64:   apt package {package}=") for line in lines), (
+            package,
+            result.stderr,
+        )
     assert any(
-        line.startswith(f"setup-aarch64:   aarch64 python sysroot {cross_root}/aarch64-unknown-linux-gnu/sysroot")
+        line.startswith(
+            f"setup-aarch64:   aarch64 python sysroot {cross_root}/aarch64-unknown-linux-gnu/sysroot"
+        )
         for line in lines
     ), result.stderr
     # --check only reports.

@@ -59,7 +59,9 @@ class Case:
 
 
 def lockfile(root: Path) -> None:
-    subprocess.run(["cargo", "generate-lockfile", "--quiet"], cwd=root / "src/rust/demo", check=True)
+    subprocess.run(
+        ["cargo", "generate-lockfile", "--quiet"], cwd=root / "src/rust/demo", check=True
+    )
     toml = root / TOML
     toml.write_text(toml.read_text().replace("[dependencies]\n", '[dependencies]\nitoa = "1"\n'))
 
@@ -77,20 +79,50 @@ CASES = [
     ),
     Case("Cargo.toml missing", None, "Cargo.toml", after=lambda r: (r / TOML).unlink()),
     Case("Cargo.toml not TOML", edit(TOML, "[package]", "[package"), "not valid TOML"),
-    Case("no cdylib", edit(TOML, 'crate-type = ["cdylib"]', 'crate-type = ["rlib"]'), 'crate-type = ["cdylib"]'),
-    Case("crate is not a cargo_crate", edit(BUILD, 'crate="src/rust/demo"', 'crate=":demo"'), "must name a `cargo_crate`"),
-    Case("#[pymodule] misnamed", edit(LIB, "fn _native(m", "fn wrong_name(m"), "Name the crate's `#[pymodule]`"),
-    Case("Rust compile error", edit(LIB, "a + b", '"not a number"'), "Fix the errors cargo reported"),
-    Case("cargo not found", None, "search_paths", names="", args=("--pyo3-search-paths=['/nonexistent']",)),
+    Case(
+        "no cdylib",
+        edit(TOML, 'crate-type = ["cdylib"]', 'crate-type = ["rlib"]'),
+        'crate-type = ["cdylib"]',
+    ),
+    Case(
+        "crate is not a cargo_crate",
+        edit(BUILD, 'crate="src/rust/demo"', 'crate=":demo"'),
+        "must name a `cargo_crate`",
+    ),
+    Case(
+        "#[pymodule] misnamed",
+        edit(LIB, "fn _native(m", "fn wrong_name(m"),
+        "Name the crate's `#[pymodule]`",
+    ),
+    Case(
+        "Rust compile error", edit(LIB, "a + b", '"not a number"'), "Fix the errors cargo reported"
+    ),
+    Case(
+        "cargo not found",
+        None,
+        "search_paths",
+        names="",
+        args=("--pyo3-search-paths=['/nonexistent']",),
+    ),
     Case(
         "two extensions, one module",
-        lambda f: f.__setitem__(BUILD, f[BUILD] + 'pyo3_extension(name="again", crate="src/rust/demo", module_name="demo._native")\n'),
+        lambda f: f.__setitem__(
+            BUILD,
+            f[BUILD]
+            + 'pyo3_extension(name="again", crate="src/rust/demo", module_name="demo._native")\n',
+        ),
         "distinct `module_name`",
     ),
     Case(
         "test under an interpreter with no build",
-        lambda f: f.__setitem__(BUILD, f[BUILD] + 'python_tests(name="tests", interpreter_constraints=["CPython==3.10.*"])\n')
-        or f.__setitem__("src/python/demo/demo_test.py", "import demo\n\ndef test_add():\n    assert demo.add(1, 2) == 3\n"),
+        lambda f: f.__setitem__(
+            BUILD,
+            f[BUILD] + 'python_tests(name="tests", interpreter_constraints=["CPython==3.10.*"])\n',
+        )
+        or f.__setitem__(
+            "src/python/demo/demo_test.py",
+            "import demo\n\ndef test_add():\n    assert demo.add(1, 2) == 3\n",
+        ),
         "interpreter_constraints",
         goal=("test", "src/python/demo:tests"),
         names="src/python/demo",
@@ -99,7 +131,11 @@ CASES = [
     Case(
         "abi3 floor above the constraints",
         lambda f: (
-            edit(TOML, 'features = ["extension-module"]', 'features = ["extension-module", "abi3-py312"]')(f),
+            edit(
+                TOML,
+                'features = ["extension-module"]',
+                'features = ["extension-module", "abi3-py312"]',
+            )(f),
             ext_fields(f, 'interpreter_constraints=["CPython>=3.11,<3.13"]'),
         ),
         "abi3",
@@ -119,8 +155,16 @@ CASES = [
         lambda f: ext_fields(f, 'interpreter_constraints=["CPython==3.15.*"]'),
         "interpreter_versions_universe",
     ),
-    Case("unknown target triple", lambda f: ext_fields(f, 'target_triples=["x86_64-unknown-linux-gnux"]'), "rustc --print target-list"),
-    Case("triple without its std", lambda f: ext_fields(f, 'target_triples=["riscv64gc-unknown-linux-gnu"]'), "rustup target add"),
+    Case(
+        "unknown target triple",
+        lambda f: ext_fields(f, 'target_triples=["x86_64-unknown-linux-gnux"]'),
+        "rustc --print target-list",
+    ),
+    Case(
+        "triple without its std",
+        lambda f: ext_fields(f, 'target_triples=["riscv64gc-unknown-linux-gnu"]'),
+        "rustup target add",
+    ),
     Case(
         "manylinux policy not met",
         None,
@@ -128,22 +172,41 @@ CASES = [
         names="src/python/demo",
         toml=lambda t: t.replace('manylinux = "off"', 'manylinux = "manylinux_2_17"'),
     ),
-    Case("versions disagree", edit(BUILD, 'version="0.1.0"', 'version="0.2.0"'), "pyo3-bump-version", names="src/python/demo:dist"),
+    Case(
+        "versions disagree",
+        edit(BUILD, 'version="0.1.0"', 'version="0.2.0"'),
+        "pyo3-bump-version",
+        names="src/python/demo:dist",
+    ),
     Case(
         "sdist of two extensions",
         lambda f: (
-            f.__setitem__(BUILD, f[BUILD].replace("sdist=False,", "").replace(
-                'dependencies=[":demo"]', 'dependencies=[":demo", ":other"]'
-            ) + 'pyo3_extension(name="other", crate="src/rust/demo", module_name="demo._other")\n'),
+            f.__setitem__(
+                BUILD,
+                f[BUILD]
+                .replace("sdist=False,", "")
+                .replace('dependencies=[":demo"]', 'dependencies=[":demo", ":other"]')
+                + 'pyo3_extension(name="other", crate="src/rust/demo", module_name="demo._other")\n',
+            ),
         ),
         "sdist=False",
         names="src/python/demo:dist",
     ),
-    Case("Cargo.lock out of date", None, "cargo update --workspace` in src/rust/demo", after=lockfile),
-    Case("#[pymodule] panics at import", edit(LIB, "    Ok(())\n}", '    panic!("boom at init")\n}'), "#[pymodule] fn _native"),
+    Case(
+        "Cargo.lock out of date", None, "cargo update --workspace` in src/rust/demo", after=lockfile
+    ),
+    Case(
+        "#[pymodule] panics at import",
+        edit(LIB, "    Ok(())\n}", '    panic!("boom at init")\n}'),
+        "#[pymodule] fn _native",
+    ),
     Case(
         "#[pymodule] returns Err at import",
-        edit(LIB, "    Ok(())\n}", '    Err(pyo3::exceptions::PyRuntimeError::new_err("no config"))\n}'),
+        edit(
+            LIB,
+            "    Ok(())\n}",
+            '    Err(pyo3::exceptions::PyRuntimeError::new_err("no config"))\n}',
+        ),
         "#[pymodule] fn _native",
     ),
 ]
@@ -172,7 +235,11 @@ def run(case: Case, root: Path) -> dict:
         "dist clean": not dist_files,
         "no traceback": "Traceback (most recent call last)" not in out,
         "error": next(
-            (line.split(":")[0] for line in out.splitlines() if "Error:" in line and not line.startswith(" ")),
+            (
+                line.split(":")[0]
+                for line in out.splitlines()
+                if "Error:" in line and not line.startswith(" ")
+            ),
             "",
         ),
         "log": out[-3000:],

@@ -28,7 +28,12 @@ from pants_pyo3.build.plan import (
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.crate.manifest import effective_abi3_floor
-from pants_pyo3.errors import Pyo3BuildError, Pyo3GlibcBaselineError, Pyo3ImportCheckError, Pyo3LockfileOutdatedError
+from pants_pyo3.errors import (
+    Pyo3BuildError,
+    Pyo3GlibcBaselineError,
+    Pyo3ImportCheckError,
+    Pyo3LockfileOutdatedError,
+)
 from pants_pyo3.sandbox import build_extension
 from pants_pyo3.sandbox.build_extension import BuildConfig, config_json
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem

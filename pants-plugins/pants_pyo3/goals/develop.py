@@ -163,9 +163,7 @@ def _chosen_versions(
 
 
 @rule(desc="Build a PyO3 extension for `pyo3-develop`", level=LogLevel.DEBUG)
-async def develop_builds(
-    request: DevelopRequest, toolchain: RustToolchain
-) -> DevelopBuilds:
+async def develop_builds(request: DevelopRequest, toolchain: RustToolchain) -> DevelopBuilds:
     tgt = request.target
     report = await Get(Pyo3ExtensionPlanReport, Pyo3ExtensionBuildsRequest(tgt))
     if report.abi3_floor:

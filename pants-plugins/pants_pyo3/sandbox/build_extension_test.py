@@ -292,6 +292,7 @@ def test_the_pyinit_check_reads_a_library_that_is_not_elf(tmp_path: Path) -> Non
     problem = build_extension.init_symbol_problem(str(library), "demo._native")
     assert problem and problem[0] == build_extension.EXIT_NO_PYMODULE
 
+
 def test_missing_baseline_functions_are_read_from_clang_and_lld() -> None:
     # What zig cc (clang) and its lld print when the glibc baseline lacks a function.
     stderr = textwrap.dedent(

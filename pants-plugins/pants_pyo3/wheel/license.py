@@ -132,13 +132,17 @@ def dist_license_expression(
         try:
             return canonical_license_expression(str(declared))
         except InvalidLicenseExpression as e:
-            raise Pyo3LicenseError(softwrap(f"""
+            raise Pyo3LicenseError(
+                softwrap(
+                    f"""
                     The `license` of the `python_artifact` of {dist.address} is
                     {str(declared)!r}, which is not an SPDX license expression ({e}), so its wheels
                     can't say their license (PEP 639 `License-Expression`). Write an SPDX
                     expression, e.g. `license="Apache-2.0"` or `license="MIT OR Apache-2.0"` (ids:
                     https://spdx.org/licenses/).
-                    """))
+                    """
+                )
+            )
     expressions = []
     for manifest, license in crate_licenses:
         if not license:
@@ -146,13 +150,17 @@ def dist_license_expression(
         try:
             expressions.append(canonical_license_expression(license))
         except InvalidLicenseExpression as e:
-            raise Pyo3LicenseError(softwrap(f"""
+            raise Pyo3LicenseError(
+                softwrap(
+                    f"""
                     The `license` of {manifest} is {license!r}, which is not an SPDX license
                     expression ({e}), and the `python_artifact` of {dist.address}, whose wheels
                     hold that crate, names no `license` to use instead. Write an SPDX expression in
                     the crate's `license` (e.g. `MIT OR Apache-2.0`, not `MIT/Apache-2.0`), or give
                     `python_artifact` a `license="..."`.
-                    """))
+                    """
+                )
+            )
     return combined_expression(expressions)
 
 
@@ -160,12 +168,16 @@ def check_no_license_classifiers(dist: Target, expression: str | None) -> None:
     classifiers = dist[PythonProvidesField].value.kwargs.get("classifiers") or ()
     legacy = [c for c in classifiers if str(c).startswith("License ::")]
     if expression and legacy:
-        raise Pyo3LicenseError(softwrap(f"""
+        raise Pyo3LicenseError(
+            softwrap(
+                f"""
                 The `python_artifact` of {dist.address} has license classifiers
                 ({', '.join(legacy)}) and its wheels get `License-Expression: {expression}`: PEP
                 639 replaces those classifiers, and PyPI refuses a wheel with both. Remove the
                 `License ::` classifiers from its `classifiers`.
-                """))
+                """
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,7 @@ from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3SbomError
 from pants_pyo3.sandbox.build_extension import config_json
 from pants_pyo3.sandbox.cargo_metadata import CargoMetadataConfig
-from pants_pyo3.target_types import (
-    Pyo3DefaultFeaturesField,
-    Pyo3ExtensionTarget,
-    Pyo3FeaturesField,
-)
+from pants_pyo3.target_types import Pyo3DefaultFeaturesField, Pyo3ExtensionTarget, Pyo3FeaturesField
 from pants_pyo3.toolchain.rust import RustToolchain
 
 logger = logging.getLogger(__name__)

@@ -15,14 +15,20 @@ LINUX = "x86_64-unknown-linux-gnu"
 
 def _crate(root: Path, name: str, manifest_tail: str = "", lib: str = "") -> None:
     (root / name / "src").mkdir(parents=True)
-    (root / name / "Cargo.toml").write_text(dedent(f"""\
+    (root / name / "Cargo.toml").write_text(
+        dedent(
+            f"""\
             [package]
             name = "{name}"
             version = "0.2.0"
             edition = "2021"
             license = "MIT OR Apache-2.0"
             description = "The {name} crate"
-            """) + lib + manifest_tail)
+            """
+        )
+        + lib
+        + manifest_tail
+    )
     (root / name / "src" / "lib.rs").write_text("")
 
 
@@ -31,7 +37,8 @@ def _workspace(root: Path) -> Path:
     _crate(
         root,
         "top",
-        dedent("""\
+        dedent(
+            """\
             [dependencies]
             linked = { path = "../linked" }
             macros = { path = "../macros" }
@@ -44,7 +51,8 @@ def _workspace(root: Path) -> Path:
 
             [dev-dependencies]
             dev_only = { path = "../dev_only" }
-            """),
+            """
+        ),
         lib='[lib]\ncrate-type = ["cdylib"]\n',
     )
     _crate(root, "linked", '[dependencies]\ndeep = { path = "../deep" }\n')
