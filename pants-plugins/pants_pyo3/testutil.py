@@ -1,7 +1,8 @@
 # Copyright 2026 pants-pyo3 contributors.
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 
-"""Helpers for end-to-end tests: temporary repos that use this plugin, and real Pants runs in them."""
+"""Helpers for end-to-end tests: temporary repos that use this plugin, and real Pants runs in
+them."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ env_vars = ["PIP_CONFIG_FILE=/dev/null", "PIP_CERT"]
 enabled = false
 
 [pyo3]
-# Plain `linux_x86_64` wheels: most tests don't need auditwheel's verdict (matrix_integration_test does).
+# Plain `linux_x86_64` wheels: most tests don't need auditwheel's verdict \
+(matrix_integration_test does).
 manylinux = "off"
 """
 
@@ -115,7 +117,8 @@ def crate_files(
         f"{path}/src/lib.rs": (
             "use pyo3::prelude::*;\n\n" + "\n".join(annotated) + "\n\n"
             "#[pymodule]\n"
-            f"fn {pymodule}(m: &Bound<'_, PyModule>) -> PyResult<()> {{\n{registrations}\n    Ok(())\n}}\n"
+            f"fn {pymodule}(m: &Bound<'_, PyModule>) -> PyResult<()> {{\n"
+            f"{registrations}\n    Ok(())\n}}\n"
         ),
     }
 
@@ -259,7 +262,8 @@ RULE_RUNNER_GLOBAL_ARGS = (
     "--source-root-patterns=['/src/python', '/src/rust']",
     "--python-bootstrap-search-path=['<PYENV>', '<PATH>']",
     # 3.14 (not installed here) for the missing-interpreter error.
-    "--python-interpreter-versions-universe=['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']",
+    "--python-interpreter-versions-universe="
+    "['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']",
     # This machine's linker, as the temporary repos' `manylinux = "off"`: a test that wants zig's
     # glibc baseline asks for it.
     "--pyo3-manylinux=auto",
@@ -386,7 +390,8 @@ def emulated_python(triple: str = AARCH64_LINUX, python_version: str = "3.11") -
     target_python = find_target_python(toolchain.sysroot, python_version, triple)
     if target_python is None or not os.path.isfile(target_python.executable):
         pytest.skip(
-            f"No {triple} CPython {python_version} in the sysroot `{toolchain.sysroot}`. {_SETUP_HINT}"
+            f"No {triple} CPython {python_version} in the sysroot `{toolchain.sysroot}`. "
+            f"{_SETUP_HINT}"
         )
     return [*runner, target_python.executable]
 
@@ -437,7 +442,8 @@ def import_wheel_under_emulation(
 def write_wheel(
     out_dir: Path, name: str, version: str, tag: str, files: Mapping[str, bytes]
 ) -> Path:
-    """A minimal wheel (METADATA, WHEEL, RECORD) holding `files`, for tests that build modules by hand."""
+    """A minimal wheel (METADATA, WHEEL, RECORD) holding `files`, for tests that build modules by
+    hand."""
     dist_info = f"{name}-{version}.dist-info"
     contents = dict(files)
     contents[

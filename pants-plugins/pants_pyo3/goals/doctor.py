@@ -157,8 +157,10 @@ async def check_rust_toolchain() -> RustToolchainCheck:
         lines.append(
             DoctorLine(
                 False,
-                f"cargo at {toolchain.cargo} does not run: {_first_line(cargo_version.stderr.decode())}",
-                f"Reinstall the toolchain at {toolchain.sysroot} (with rustup: `rustup toolchain install`).",
+                f"cargo at {toolchain.cargo} does not run: "
+                f"{_first_line(cargo_version.stderr.decode())}",
+                f"Reinstall the toolchain at {toolchain.sysroot} "
+                "(with rustup: `rustup toolchain install`).",
             )
         )
     lines.append(DoctorLine(True, f"{_first_line(toolchain.version_info)}: {toolchain.rustc}"))
@@ -187,7 +189,8 @@ async def check_rust_toolchain() -> RustToolchainCheck:
 
 
 def _error_text(e: BaseException) -> str:
-    """An error's message on one line (the engine hands a rule the original exception of a `Get`)."""
+    """An error's message on one line (the engine hands a rule the original exception of a
+    `Get`)."""
     return " ".join(str(e).split())
 
 
@@ -267,13 +270,14 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
         where = (
             f"host toolchain, sysroot {toolchain.sysroot}"
             if triple == toolchain.host
-            else f"standard library in the host toolchain's sysroot {toolchain.sysroot}, its default linker"
+            else f"standard library in the host toolchain's sysroot {toolchain.sysroot}, "
+            "its default linker"
         )
         host = " (host)" if triple == toolchain.host else ""
         return DoctorSection("", (DoctorLine(True, f"target {triple}{host}: {where}"),))
 
-    # A `[pyo3-cross]` toolchain: what is missing on disk, then (if its rustc runs) whether that rustc
-    # has the triple's standard library, with the probe the build keys its cache on.
+    # A `[pyo3-cross]` toolchain: what is missing on disk, then (if its rustc runs) whether that
+    # rustc has the triple's standard library, with the probe the build keys its cache on.
     source = (
         f"`[{cross.options_scope}]` toolchain: rustc {configured.rustc}, linker {configured.linker}"
     )
@@ -310,8 +314,8 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
         lines.append(
             DoctorLine(
                 False,
-                f"target {triple} (informational): CPython {', '.join(untested)} modules build, but can't "
-                f"be tested: {toolchain_problems(configured, untested[0])[0]}",
+                f"target {triple} (informational): CPython {', '.join(untested)} modules build, "
+                f"but can't be tested: {toolchain_problems(configured, untested[0])[0]}",
                 softwrap(
                     f"""
                     Only to test them under emulation: put the `{triple}` CPython of those versions
@@ -326,7 +330,8 @@ async def check_triple(request: TripleCheckRequest, cross: Pyo3CrossSubsystem) -
 
 def _cross_fix(cross: Pyo3CrossSubsystem, triple: str) -> str:
     setup = (
-        f"On Debian 12 run `{CROSS_SETUP_SCRIPT}` as root, then run Pants through `./pants`. Otherwise fix"
+        f"On Debian 12 run `{CROSS_SETUP_SCRIPT}` as root, then run Pants through `./pants`. "
+        "Otherwise fix"
         if triple == "aarch64-unknown-linux-gnu"
         else "Fix"
     )
@@ -494,8 +499,8 @@ def wheel_lines(
         return (
             DoctorLine(
                 True,
-                f'`{scope} = "auto"`: each wheel gets the most compatible manylinux tag its modules '
-                f"comply with, by {auditwheel}",
+                f'`{scope} = "auto"`: each wheel gets the most compatible manylinux tag its '
+                f"modules comply with, by {auditwheel}",
             ),
         )
     wanted = policy_glibc(policy)
@@ -583,7 +588,8 @@ def cache_line(named_caches_dir: str) -> DoctorLine:
             return DoctorLine(
                 False,
                 f"cargo cache {path}: not writable",
-                f"Make it writable by this user (`chown -R $USER {path}`), or set `[GLOBAL].named_caches_dir`.",
+                f"Make it writable by this user (`chown -R $USER {path}`), "
+                "or set `[GLOBAL].named_caches_dir`.",
             )
         return DoctorLine(True, f"cargo cache {path}: {_human_size(_tree_size(path))}")
     parent = next(p for p in (named_caches_dir, *_ancestors(named_caches_dir)) if os.path.exists(p))
@@ -650,8 +656,8 @@ async def pyo3_doctor(
     failures = sum(line.fails for s in sections for line in s.lines)
     if not extensions:
         console.print_stdout(
-            f"No `{Pyo3ExtensionTarget.alias}` targets in the given specs: checked the toolchain only "
-            "(e.g. run `pyo3-doctor ::`)."
+            f"No `{Pyo3ExtensionTarget.alias}` targets in the given specs: "
+            "checked the toolchain only (e.g. run `pyo3-doctor ::`)."
         )
     if failures:
         console.print_stderr(

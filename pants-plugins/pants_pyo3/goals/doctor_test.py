@@ -34,10 +34,9 @@ def write_repo(rule_runner: RuleRunner, extension_kwargs: str, **crate_kwargs: s
             **crate_files("src/rust/demo", **crate_kwargs),
             "src/python/demo/__init__.py": "from demo._native import add\n",
             "src/python/demo/BUILD": dedent(
-                f"""\
-                python_sources()
-                pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native"{extension_kwargs})
-                """
+                "python_sources()\n"
+                'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native"'
+                f"{extension_kwargs})\n"
             ),
         }
     )
@@ -99,10 +98,12 @@ def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRu
         "✓ rustc 1.",
         "✓ toolchain ",
         "✓ linker cc: ",
-        f"✓ host target {HOST} (build scripts, proc macros, builds for this machine): standard library installed",
+        f"✓ host target {HOST} (build scripts, proc macros, builds for this machine): "
+        "standard library installed",
         "src/python/demo:native (module demo._native, profile release)",
         "✓ crate src/rust/demo:demo: demo 0.1.0, cdylib _native, version-specific ABI",
-        "✓ interpreters for CPython<3.12,>=3.10: CPython 3.10, 3.11 (of `[python].interpreter_versions_universe`)",
+        "✓ interpreters for CPython<3.12,>=3.10: CPython 3.10, 3.11 "
+        "(of `[python].interpreter_versions_universe`)",
         "✓ CPython 3.10: CPython 3.10.",
         "(module suffix .cpython-310-x86_64-linux-gnu.so)",
         "✓ CPython 3.11: CPython 3.11.",
@@ -136,7 +137,8 @@ def test_abi3_floor_against_the_admitted_versions(rule_runner: RuleRunner) -> No
         result.stdout,
         "✓ crate src/rust/demo:demo: demo 0.1.0, cdylib _native, abi3 for CPython >= 3.10",
         "✗ abi3 floor CPython 3.10 is above admitted 3.9",
-        "fix: The `pyo3_extension` target src/python/demo:native enables pyo3's abi3 feature for CPython >= 3.10",
+        "fix: The `pyo3_extension` target src/python/demo:native enables pyo3's abi3 feature "
+        "for CPython >= 3.10",
         'Raise the constraints to `["CPython>=3.10"]`',
     )
     assert "1 problem(s)" in result.stderr, result.stderr
@@ -144,7 +146,8 @@ def test_abi3_floor_against_the_admitted_versions(rule_runner: RuleRunner) -> No
     out = doctor(rule_runner, ', interpreter_constraints=["CPython>=3.10,<3.12"]', **abi3).stdout
     assert_lines(
         out,
-        "✓ abi3 floor CPython 3.10 <= every admitted version: one build, against CPython 3.10, for all of them",
+        "✓ abi3 floor CPython 3.10 <= every admitted version: one build, against CPython 3.10, "
+        "for all of them",
         "✓ CPython 3.10: CPython 3.10.",
         "(module suffix .abi3.so)",
     )
@@ -168,7 +171,8 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
         rule_runner,
         # 3.14 is in the test universe but not installed here.
         ', interpreter_constraints=["CPython>=3.11,<3.15"]'
-        ', target_triples=["riscv64gc-unknown-linux-gnu", "aarch64-unknown-linux-gnu", "armv7-unknown-linux-gnueabihf"]',
+        ', target_triples=["riscv64gc-unknown-linux-gnu", "aarch64-unknown-linux-gnu", '
+        '"armv7-unknown-linux-gnueabihf"]',
         f"--pyo3-cross-toolchains={toolchains!r}",
         "--pyo3-manylinux=manylinux_2_17",
         exit_code=1,
@@ -178,20 +182,22 @@ def test_missing_interpreter_unknown_triple_broken_cross_toolchain_are_failures_
         "✓ interpreters for CPython<3.15,>=3.11: CPython 3.11, 3.12, 3.13, 3.14",
         "✓ CPython 3.13: CPython 3.13.",
         "✗ CPython 3.14: no interpreter found",
-        "fix: The `pyo3_extension` target src/python/demo:native is built for every CPython version",
+        "fix: The `pyo3_extension` target src/python/demo:native is built for every CPython "
+        "version",
         "Install CPython 3.14 (e.g. `pyenv install 3.14`)",
         # 3.14 is the top of what the constraints admit: the narrowing keeps the rest.
         '`interpreter_constraints=["CPython>=3.11,<3.14"]`',
         "✗ target riscv64gc-unknown-linux-gnu: no standard library and no `[pyo3-cross]` toolchain",
         "`rustup target add riscv64gc-unknown-linux-gnu`",
-        f"✗ target aarch64-unknown-linux-gnu: `[pyo3-cross]` toolchain: rustc {tmp_path}/rustc, linker "
-        f"{tmp_path}/linker: The `rustc` of the `aarch64-unknown-linux-gnu` toolchain, {tmp_path}/rustc, is "
-        "not an executable file.",
+        f"✗ target aarch64-unknown-linux-gnu: `[pyo3-cross]` toolchain: rustc {tmp_path}/rustc, "
+        f"linker {tmp_path}/linker: The `rustc` of the `aarch64-unknown-linux-gnu` toolchain, "
+        f"{tmp_path}/rustc, is not an executable file.",
         "fix: On Debian 12 run `build-support/cross/setup-aarch64.sh` as root",
-        f"✗ target armv7-unknown-linux-gnueabihf: `[pyo3-cross]` toolchain: rustc {armv7['rustc']}, linker "
-        f"{armv7['linker']}: that rustc has no standard library for `armv7-unknown-linux-gnueabihf` "
-        "(error: no std for armv7)",
-        "fix: Fix the `armv7-unknown-linux-gnueabihf` entry of `[pyo3-cross].toolchains`; see docs/cross.md.",
+        f"✗ target armv7-unknown-linux-gnueabihf: `[pyo3-cross]` toolchain: rustc "
+        f"{armv7['rustc']}, linker {armv7['linker']}: that rustc has no standard library for "
+        "`armv7-unknown-linux-gnueabihf` (error: no std for armv7)",
+        "fix: Fix the `armv7-unknown-linux-gnueabihf` entry of `[pyo3-cross].toolchains`; "
+        "see docs/cross.md.",
         '✓ `[pyo3].manylinux = "manylinux_2_17"`: modules for glibc Linux triples are linked, and '
         "their C code compiled, for glibc 2.17 with zig; each wheel must comply with "
         "manylinux_2_17",
@@ -221,18 +227,21 @@ def test_configured_cross_toolchain(rule_runner: RuleRunner) -> None:
     toolchain = json.loads(CROSS_DESCRIPTOR.read_text())
     result = doctor(
         rule_runner,
-        f', interpreter_constraints=["CPython>=3.10,<3.12"], target_triples=["{HOST}", "aarch64-unknown-linux-gnu"]',
+        ', interpreter_constraints=["CPython>=3.10,<3.12"], '
+        f'target_triples=["{HOST}", "aarch64-unknown-linux-gnu"]',
         f"--pyo3-cross-toolchains={{'aarch64-unknown-linux-gnu': {toolchain!r}}}",
     )
     assert_lines(
         result.stdout,
         f"✓ target {HOST} (host): host toolchain",
-        f"✓ target aarch64-unknown-linux-gnu: `[pyo3-cross]` toolchain: rustc {toolchain['rustc']}, linker "
-        f"{toolchain['linker']}, sysroot {toolchain['sysroot']}",
+        f"✓ target aarch64-unknown-linux-gnu: `[pyo3-cross]` toolchain: rustc "
+        f"{toolchain['rustc']}, linker {toolchain['linker']}, sysroot {toolchain['sysroot']}",
         # The sysroot holds CPython 3.11 only: 3.10 modules build, but can't be tested.
-        "✗ target aarch64-unknown-linux-gnu (informational): CPython 3.10 modules build, but can't be tested: "
+        "✗ target aarch64-unknown-linux-gnu (informational): CPython 3.10 modules build, "
+        "but can't be tested: "
         f"The sysroot {toolchain['sysroot']} has no CPython 3.10 for `aarch64-unknown-linux-gnu`",
-        "fix: Only to test them under emulation: put the `aarch64-unknown-linux-gnu` CPython of those versions",
+        "fix: Only to test them under emulation: put the `aarch64-unknown-linux-gnu` CPython "
+        "of those versions",
     )
 
 

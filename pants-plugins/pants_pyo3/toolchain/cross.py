@@ -55,7 +55,8 @@ class CrossToolchain:
 
     @classmethod
     def from_mapping(cls, triple: str, entry: Mapping[str, str]) -> "CrossToolchain":
-        """Validate one `[pyo3-cross].toolchains` entry (any `{sysroot}` in `runner` is expanded)."""
+        """Validate one `[pyo3-cross].toolchains` entry (any `{sysroot}` in `runner` is
+        expanded)."""
         if not _TRIPLE.match(triple):
             raise CrossToolchainError(
                 f"`{triple}` is not a target triple like `aarch64-unknown-linux-gnu`."
@@ -105,12 +106,14 @@ def parse_toolchains(value: Mapping[str, Mapping[str, str]]) -> dict[str, CrossT
 
 
 def cargo_target_env_prefix(triple: str) -> str:
-    """Cargo's environment prefix for per-target settings: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU`."""
+    """Cargo's environment prefix for per-target settings:
+    `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU`."""
     return "CARGO_TARGET_" + re.sub(r"[^A-Za-z0-9]", "_", triple).upper()
 
 
 def multiarch(triple: str) -> str:
-    """Debian's and CPython's name for a Linux triple: `aarch64-unknown-linux-gnu` -> `aarch64-linux-gnu`."""
+    """Debian's and CPython's name for a Linux triple: `aarch64-unknown-linux-gnu` ->
+    `aarch64-linux-gnu`."""
     parts = triple.split("-")
     if len(parts) == 4:
         return "-".join([parts[0], *parts[2:]])
@@ -118,9 +121,11 @@ def multiarch(triple: str) -> str:
 
 
 def linux_platform_tag(triple: str) -> str:
-    """The (unaudited) wheel platform tag for a Linux triple: `aarch64-unknown-linux-gnu` -> `linux_aarch64`.
+    """The (unaudited) wheel platform tag for a Linux triple: `aarch64-unknown-linux-gnu` ->
+    `linux_aarch64`.
 
-    A manylinux tag must be earned by checking the module's glibc symbol versions (see docs/cross.md).
+    A manylinux tag must be earned by checking the module's glibc symbol versions (see
+    docs/cross.md).
     """
     arch = triple.split("-")[0]
     if "linux" not in triple.split("-"):
@@ -177,8 +182,9 @@ def read_sysconfigdata(path: str) -> dict:
 def find_target_python(sysroot: str, version: str, triple: str) -> TargetPython | None:
     """The CPython `version` (e.g. "3.11") for `triple` in `sysroot`, or None if it has none.
 
-    Debian's layout (`usr/lib/python3.X/_sysconfigdata__linux_<multiarch>.py`, `usr/bin/python3.X`) and
-    a plain `--prefix` install (`lib/python3.X/...`, `bin/python3.X`) are both found.
+    Debian's layout (`usr/lib/python3.X/_sysconfigdata__linux_<multiarch>.py`,
+    `usr/bin/python3.X`) and a plain `--prefix` install (`lib/python3.X/...`, `bin/python3.X`) are
+    both found.
     """
     if not sysroot:
         return None
@@ -226,8 +232,8 @@ def target_ext_suffix(
 
 
 def target_interpreter_tag(triple: str, version: str, *, abi3: bool) -> str:
-    """A name for the target ABI, e.g. `cpython-311-aarch64-linux-gnu`: it names the target directory
-    of its builds."""
+    """A name for the target ABI, e.g. `cpython-311-aarch64-linux-gnu`: it names the target
+    directory of its builds."""
     major, minor = version.split(".")
     return f"cpython-{major}{minor}-{multiarch(triple)}" + ("-abi3" if abi3 else "")
 
@@ -242,8 +248,8 @@ def cross_env(
     """The environment cargo runs with to build a PyO3 module for `toolchain.triple`.
 
     Run `toolchain.cargo build --target <triple>` with these on top of the usual variables. PyO3
-    ignores `PYO3_PYTHON` when it is cross-compiling (the host's interpreter may stay in it), and its
-    build fails loudly if neither `PYO3_CROSS_PYTHON_VERSION` nor an abi3 feature is set.
+    ignores `PYO3_PYTHON` when it is cross-compiling (the host's interpreter may stay in it), and
+    its build fails loudly if neither `PYO3_CROSS_PYTHON_VERSION` nor an abi3 feature is set.
     """
     prefix = cargo_target_env_prefix(toolchain.triple)
     env = {
@@ -296,7 +302,8 @@ def toolchain_problems(toolchain: CrossToolchain, python_version: str | None = N
         path = getattr(toolchain, key)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             problems.append(
-                f"The `{key}` of the `{toolchain.triple}` toolchain, {path}, is not an executable file."
+                f"The `{key}` of the `{toolchain.triple}` toolchain, {path}, "
+                "is not an executable file."
             )
     runner = toolchain.runner_argv()
     if runner and not shutil.which(runner[0]):
@@ -305,13 +312,15 @@ def toolchain_problems(toolchain: CrossToolchain, python_version: str | None = N
         )
     if toolchain.sysroot and not os.path.isdir(toolchain.sysroot):
         problems.append(
-            f"The sysroot of the `{toolchain.triple}` toolchain, {toolchain.sysroot}, does not exist."
+            f"The sysroot of the `{toolchain.triple}` toolchain, {toolchain.sysroot}, "
+            "does not exist."
         )
     elif python_version and toolchain.sysroot:
         target_python = find_target_python(toolchain.sysroot, python_version, toolchain.triple)
         if target_python is None or not os.path.isfile(target_python.executable):
             problems.append(
-                f"The sysroot {toolchain.sysroot} has no CPython {python_version} for `{toolchain.triple}`, "
+                f"The sysroot {toolchain.sysroot} has no CPython {python_version} "
+                f"for `{toolchain.triple}`, "
                 "so modules built for it can't be tested."
             )
     return problems
