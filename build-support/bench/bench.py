@@ -4,14 +4,16 @@
 
 """Benchmark pants-pyo3 against raw maturin/cargo on the example crate (issue #6).
 
-Run from anywhere: `python3 build-support/bench/bench.py` (see docs/benchmark.md). Standard library only; the
-PNG chart is drawn by matplotlib in a venv this script creates once under ~/.cache/pants-pyo3-bench.
+Run from anywhere: `python3 build-support/bench/bench.py` (see docs/benchmark.md). Standard library
+only; the PNG chart is drawn by matplotlib in a venv this script creates once under
+~/.cache/pants-pyo3-bench.
 
-Every Pants run here works on a scratch copy of the repo (the files git tracks, as they are in the worktree)
-in a temporary directory, with its own named caches, local store, pantsd pid directory and workdir there too,
-so the measurements neither use nor disturb the worktree or the caches other runs share, and the pantsd this
-script starts is stopped at the end. In the copy the example's `pyo3_extension` builds for the host triple
-only (like `maturin build`), and the crate's `lib.rs` is edited for some measurements.
+Every Pants run here works on a scratch copy of the repo (the files git tracks, as they are in the
+worktree) in a temporary directory, with its own named caches, local store, pantsd pid directory and
+workdir there too, so the measurements neither use nor disturb the worktree or the caches other runs
+share, and the pantsd this script starts is stopped at the end. In the copy the example's
+`pyo3_extension` builds for the host triple only (like `maturin build`), and the crate's `lib.rs` is
+edited for some measurements.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ DIST = "src/python/myext:dist"
 NATIVE = "src/python/myext:native"
 # The tests are parametrized over every CPython; the one-interpreter comparison runs the 3.11 ones.
 TESTS = "src/python/myext:tests@interpreter_constraints=py311"
-# The interpreter of every one-interpreter measurement. The repo's own constraints admit six versions, so
-# each Pants run is narrowed to this one, as `maturin build --interpreter python3.11` is.
+# The interpreter of every one-interpreter measurement. The repo's own constraints admit six
+# versions, so each Pants run is narrowed to this one, as
+# `maturin build --interpreter python3.11` is.
 ONE_VERSION = "3.11"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pants-pyo3-bench"
 # The named cache the plugin builds in (`pants_pyo3.build.cargo.NAMED_CACHE`).
@@ -68,7 +71,10 @@ TARGET_REMOTE = 0.25
 # A `.py` file of the package the tests import, edited for the `.py` edit → `pants test` loop.
 PY_EDIT_FILE = PY_PACKAGE / "__init__.py"
 # Lines pantsd writes to pants.log when it restarts.
-PANTSD_RESTART_MARKERS = ("terminating the daemon", "saw filesystem changes covered by invalidation globs")
+PANTSD_RESTART_MARKERS = (
+    "terminating the daemon",
+    "saw filesystem changes covered by invalidation globs",
+)
 PANTSD_START_TIMEOUT = "while waiting for pantsd to start"
 GROUPS = ("cold", "noop", "edit", "test", "pyedit", "interpreters", "crates", "remote")
 
@@ -136,7 +142,11 @@ class Bench:
             load = os.getloadavg()[0]
         waited = time.monotonic() - start
         self.waits.append({"before": what, "waited_s": round(waited, 1), "load1": round(load, 2)})
-        note = "" if load < self.args.max_load else f" (still above {self.args.max_load}: measuring anyway)"
+        note = (
+            ""
+            if load < self.args.max_load
+            else f" (still above {self.args.max_load}: measuring anyway)"
+        )
         logger.info(f"load {load:.2f} after waiting {waited:.0f} s{note}: {what}")
 
     # --- running commands -------------------------------------------------------------------
@@ -151,8 +161,8 @@ class Bench:
         timeout: float = 1800,
         retry: bool = True,
     ) -> float:
-        """Run a command (in the scratch repo unless `cwd` is given), its output to a log file; return
-        its wall time. Fail loudly if it fails."""
+        """Run a command (in the scratch repo unless `cwd` is given), its output to a log file;
+        return its wall time. Fail loudly if it fails."""
         self._log_counter += 1
         log = self.logs / f"{self._log_counter:03d}-{label.replace('/', '_').replace(' ', '_')}.log"
         with open(log, "wb") as out:
@@ -160,18 +170,29 @@ class Bench:
             out.flush()
             start = time.perf_counter()
             proc = subprocess.run(
-                list(argv), cwd=cwd or self.repo, env=env or dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, timeout=timeout,
+                list(argv),
+                cwd=cwd or self.repo,
+                env=env or dict(os.environ),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
             )
             elapsed = time.perf_counter() - start
-        if proc.returncode != 0 and PANTSD_START_TIMEOUT in log.read_text(errors="replace") and retry:
+        if (
+            proc.returncode != 0
+            and PANTSD_START_TIMEOUT in log.read_text(errors="replace")
+            and retry
+        ):
             # On a loaded machine pantsd can take longer to come up than the client waits (60 s):
             # it keeps starting, so the same command again connects to it.
             logger.info(f"pantsd was slow to start; running `{label}` again")
             return self.run(argv, env=env, cwd=cwd, label=label, timeout=timeout, retry=False)
         if proc.returncode != 0:
             tail = log.read_text(errors="replace").splitlines()[-40:]
-            raise SystemExit(f"`{' '.join(argv)}` failed ({proc.returncode}); log {log}:\n" + "\n".join(tail))
+            raise SystemExit(
+                f"`{' '.join(argv)}` failed ({proc.returncode}); log {log}:\n" + "\n".join(tail)
+            )
         logger.debug(f"{elapsed:7.2f} s  {label}")
         return elapsed
 
@@ -267,17 +288,33 @@ class LibRsEditor:
 
 def host_triple() -> str:
     out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
-    return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("host:"))
+    return next(
+        line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("host:")
+    )
 
 
 def prepare_scratch_repo(dest: Path, host: str) -> Path:
     """A copy of the files git tracks (as they are in the worktree), with the example's extension
-    built for the host triple only: `maturin build` builds for the host alone, and the repo's example
-    also cross-builds aarch64, which would double Pants' side of every comparison."""
-    listed = subprocess.run(
-        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    built for the host triple only: `maturin build` builds for the host alone, and the repo's
+    example also cross-builds aarch64, which would double Pants' side of every comparison."""
+    listed = (
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(REPO),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = REPO / rel
         if src.is_file():
@@ -286,7 +323,10 @@ def prepare_scratch_repo(dest: Path, host: str) -> Path:
     build = dest / PY_PACKAGE / "BUILD"
     text, n = re.subn(r"target_triples=\[[^\]]*\]", f'target_triples=["{host}"]', build.read_text())
     if n != 1:
-        raise SystemExit(f"expected one `target_triples=[...]` in {PY_PACKAGE / 'BUILD'}, found {n}: update bench.py")
+        raise SystemExit(
+            f"expected one `target_triples=[...]` in {PY_PACKAGE / 'BUILD'}, "
+            f"found {n}: update bench.py"
+        )
     build.write_text(text)
     return dest
 
@@ -305,7 +345,9 @@ def find_python(version: str) -> str | None:
             roots.append(out.stdout.strip())
     roots.append(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv")))
     for root in roots:
-        found = sorted(Path(root, "versions").glob(f"{version}.*/bin/python{version}"), reverse=True)
+        found = sorted(
+            Path(root, "versions").glob(f"{version}.*/bin/python{version}"), reverse=True
+        )
         if found:
             return str(found[0])
     return shutil.which(f"python{version}")
@@ -313,7 +355,11 @@ def find_python(version: str) -> str | None:
 
 def tool_version(argv: Sequence[str]) -> str:
     try:
-        return subprocess.run(list(argv), capture_output=True, text=True).stdout.strip().splitlines()[0]
+        return (
+            subprocess.run(list(argv), capture_output=True, text=True)
+            .stdout.strip()
+            .splitlines()[0]
+        )
     except (OSError, IndexError):
         return "?"
 
@@ -340,20 +386,24 @@ def empty_target_dirs(b: Bench) -> None:
 
 
 def measure_cold(b: Bench, editor: LibRsEditor, python: str) -> None:
-    """Cold Pants (fresh cargo target dirs, a new edit) vs cold `maturin build --release`; and Pants with
-    an empty local store too, where it also builds its tool environments again."""
+    """Cold Pants (fresh cargo target dirs, a new edit) vs cold `maturin build --release`; and Pants
+    with an empty local store too, where it also builds its tool environments again."""
     cargo_cache = b.nc / CARGO_NAMED_CACHE
     for i in range(b.args.cold_repeat):
         b.wait_for_quiet("cold builds")
-        # Fresh target dirs and source mirror; the crate registry and pex's cache stay (as ~/.cargo does for
-        # maturin). A new edit of lib.rs means no process that depends on the crate is answered from
-        # cache, while the environments of Pants' tools (setuptools, auditwheel), which depend on nothing
-        # of the crate, stay built in the local store, as maturin stays installed.
+        # Fresh target dirs and source mirror; the crate registry and pex's cache stay (as ~/.cargo
+        # does for maturin). A new edit of lib.rs means no process that depends on the crate is
+        # answered from cache, while the environments of Pants' tools (setuptools, auditwheel),
+        # which depend on nothing of the crate, stay built in the local store, as maturin stays
+        # installed.
         editor.edit()
         empty_target_dirs(b)
         shutil.rmtree(cargo_cache / "src", ignore_errors=True)
         b.timed("pants_cold", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold"))
-        b.timed("pants_noop_no_pantsd", lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd"))
+        b.timed(
+            "pants_noop_no_pantsd",
+            lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd"),
+        )
 
         b.wait_for_quiet("cold maturin")
         target = b.tmp / f"maturin-target-{i}"
@@ -368,10 +418,15 @@ def measure_cold(b: Bench, editor: LibRsEditor, python: str) -> None:
         empty_target_dirs(b)
         shutil.rmtree(cargo_cache / "src", ignore_errors=True)
         store = b.tmp / f"store-cold-{i}"
-        b.timed("pants_cold_store", lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold store", store=store))
+        b.timed(
+            "pants_cold_store",
+            lambda: b.pants("--no-pantsd", "package", DIST, label="pants cold store", store=store),
+        )
         b.timed(
             "pants_noop_no_pantsd_store",
-            lambda: b.pants("--no-pantsd", "package", DIST, label="pants no-op no pantsd store", store=store),
+            lambda: b.pants(
+                "--no-pantsd", "package", DIST, label="pants no-op no pantsd store", store=store
+            ),
         )
         shutil.rmtree(store, ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
@@ -380,7 +435,9 @@ def measure_cold(b: Bench, editor: LibRsEditor, python: str) -> None:
 def measure_startup(b: Bench) -> None:
     b.wait_for_quiet("Pants start-up")
     for _ in range(b.args.repeat):
-        b.timed("pants_startup", lambda: b.pants("--no-pantsd", "--version", label="pants --version"))
+        b.timed(
+            "pants_startup", lambda: b.pants("--no-pantsd", "--version", label="pants --version")
+        )
 
 
 def measure_noop(b: Bench) -> None:
@@ -394,10 +451,16 @@ def measure_noop(b: Bench) -> None:
 
 def maturin_build_argv(b: Bench, python: str, out: Path) -> list[str]:
     return [
-        b.args.maturin, "build", "--release", "--locked",
-        "--manifest-path", str(b.repo / CRATE / "Cargo.toml"),
-        "--interpreter", python,
-        "--out", str(out),
+        b.args.maturin,
+        "build",
+        "--release",
+        "--locked",
+        "--manifest-path",
+        str(b.repo / CRATE / "Cargo.toml"),
+        "--interpreter",
+        python,
+        "--out",
+        str(out),
     ]
 
 
@@ -412,7 +475,14 @@ def measure_edit(b: Bench, editor: LibRsEditor, python: str) -> None:
         "PYO3_PYTHON": python,
         "PYO3_BUILD_EXTENSION_MODULE": "1",
     }
-    cargo = ["cargo", "build", "--release", "--locked", "--manifest-path", str(b.repo / CRATE / "Cargo.toml")]
+    cargo = [
+        "cargo",
+        "build",
+        "--release",
+        "--locked",
+        "--manifest-path",
+        str(b.repo / CRATE / "Cargo.toml"),
+    ]
     maturin_env = {**os.environ, "CARGO_TARGET_DIR": str(b.tmp / "maturin-edit-target")}
     maturin = maturin_build_argv(b, python, b.tmp / "maturin-edit-wheels")
     # After an edit, so that each side really builds (the set-up may have come from a cache).
@@ -429,27 +499,39 @@ def measure_edit(b: Bench, editor: LibRsEditor, python: str) -> None:
             ("pants_edit", lambda: b.pants("package", DIST, label="pants edit")),
             ("maturin_edit", lambda: b.run(maturin, env=maturin_env, label="maturin edit")),
         ]
-        for name, fn in runs[i % 3:] + runs[: i % 3]:
+        for name, fn in runs[i % 3 :] + runs[: i % 3]:
             b.timed(name, fn)
         # The module alone, without the wheel: what `cargo build` itself produces.
         editor.edit()
-        b.timed("pants_edit_module", lambda: b.pants("export-codegen", NATIVE, label="pants edit module"))
+        b.timed(
+            "pants_edit_module",
+            lambda: b.pants("export-codegen", NATIVE, label="pants edit module"),
+        )
     editor.restore()
 
 
 def interpreters_constraint(versions: list[str]) -> str:
-    """One constraint admitting exactly `versions` (consecutive minors of one major), e.g. `CPython>=3.9,<3.12`."""
+    """One constraint admitting exactly `versions` (consecutive minors of one major), e.g.
+    `CPython>=3.9,<3.12`."""
     major = versions[0].split(".")[0]
     minors = [int(v.split(".")[1]) for v in versions]
-    if any(v.split(".")[0] != major for v in versions) or minors != list(range(minors[0], minors[0] + len(minors))):
-        raise SystemExit(f"--interpreters must be consecutive versions such as 3.9,3.10,3.11, not {','.join(versions)}")
+    if any(v.split(".")[0] != major for v in versions) or minors != list(
+        range(minors[0], minors[0] + len(minors))
+    ):
+        raise SystemExit(
+            "--interpreters must be consecutive versions such as 3.9,3.10,3.11, "
+            f"not {','.join(versions)}"
+        )
     return f"CPython>={versions[0]},<{major}.{minors[-1] + 1}"
 
 
-def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pythons: dict[str, str]) -> None:
-    """ONE `./pants package` whose interpreter constraints admit N versions (the plugin builds the module and
-    a wheel for each) vs the same for one version; from a fresh target dir, then after an edit. maturin
-    building the same N interpreters (`maturin build -i ... -i ...`) vs one is measured beside it."""
+def measure_interpreters(
+    b: Bench, editor: LibRsEditor, versions: list[str], pythons: dict[str, str]
+) -> None:
+    """ONE `./pants package` whose interpreter constraints admit N versions (the plugin builds the
+    module and a wheel for each) vs the same for one version; from a fresh target dir, then after
+    an edit. maturin building the same N interpreters (`maturin build -i ... -i ...`) vs one is
+    measured beside it."""
     n_constraint = interpreters_constraint(versions)
     one = ONE_VERSION if ONE_VERSION in versions else versions[-1]
     one_constraint = f"CPython=={one}.*"
@@ -460,14 +542,21 @@ def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pyt
     maturin_target = b.tmp / "maturin-interp-target"
 
     def maturin(vs: list[str], label: str, target: Path) -> float:
-        argv = [b.args.maturin, "build", "--release", "--locked", "--manifest-path", str(b.repo / CRATE / "Cargo.toml")]
+        argv = [
+            b.args.maturin,
+            "build",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            str(b.repo / CRATE / "Cargo.toml"),
+        ]
         for v in vs:
             argv += ["--interpreter", pythons[v]]
         argv += ["--out", str(b.tmp / "maturin-interp-wheels")]
         return b.run(argv, env={**os.environ, "CARGO_TARGET_DIR": str(target)}, label=label)
 
-    # Untimed: Pants' per-interpreter work (interpreter discovery, the wheel-building pex) gets cached,
-    # so what is measured below is the extension builds plus the per-run work of packaging.
+    # Untimed: Pants' per-interpreter work (interpreter discovery, the wheel-building pex) gets
+    # cached, so what is measured below is the extension builds plus the per-run work of packaging.
     pants(n_constraint, "warm-up N")
     pants(one_constraint, "warm-up one")
 
@@ -486,10 +575,15 @@ def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pyt
 
         b.wait_for_quiet("maturin fresh target dir: one interpreter")
         shutil.rmtree(maturin_target, ignore_errors=True)
-        b.timed("maturin_interp_one_fresh", lambda: maturin([one], f"maturin one {one} fresh", maturin_target))
+        b.timed(
+            "maturin_interp_one_fresh",
+            lambda: maturin([one], f"maturin one {one} fresh", maturin_target),
+        )
         b.wait_for_quiet(f"maturin fresh target dir: {len(versions)} interpreters")
         shutil.rmtree(maturin_target, ignore_errors=True)
-        b.timed("maturin_interp_n_fresh", lambda: maturin(versions, "maturin N fresh", maturin_target))
+        b.timed(
+            "maturin_interp_n_fresh", lambda: maturin(versions, "maturin N fresh", maturin_target)
+        )
 
     # After an edit: the target dirs hold every interpreter's build from the fresh runs above.
     for _ in range(b.args.repeat):
@@ -499,16 +593,23 @@ def measure_interpreters(b: Bench, editor: LibRsEditor, versions: list[str], pyt
         editor.edit()
         b.timed("interp_n_edit", lambda: pants(n_constraint, "N edit"))
         editor.edit()
-        b.timed("maturin_interp_one_edit", lambda: maturin([one], f"maturin one {one} edit", maturin_target))
+        b.timed(
+            "maturin_interp_one_edit",
+            lambda: maturin([one], f"maturin one {one} edit", maturin_target),
+        )
         editor.edit()
-        b.timed("maturin_interp_n_edit", lambda: maturin(versions, "maturin N edit", maturin_target))
+        b.timed(
+            "maturin_interp_n_edit", lambda: maturin(versions, "maturin N edit", maturin_target)
+        )
     editor.restore()
 
 
-def count_crates_per_interpreter(b: Bench, versions: list[str], pythons: dict[str, str], host: str) -> dict[str, int]:
-    """How many crates cargo compiles for each interpreter in turn, from empty target dirs, when it is
-    run the way the plugin's build driver runs it (pyo3_build.py): `--target <host>`, one target dir per
-    interpreter ABI, each new one a copy of the one built before it."""
+def count_crates_per_interpreter(
+    b: Bench, versions: list[str], pythons: dict[str, str], host: str
+) -> dict[str, int]:
+    """How many crates cargo compiles for each interpreter in turn, from empty target dirs, when it
+    is run the way the plugin's build driver runs it (pyo3_build.py): `--target <host>`, one target
+    dir per interpreter ABI, each new one a copy of the one built before it."""
     targets = b.tmp / "count-targets"
     shutil.rmtree(targets, ignore_errors=True)
     counts: dict[str, int] = {}
@@ -527,8 +628,16 @@ def count_crates_per_interpreter(b: Bench, versions: list[str], pythons: dict[st
             "PYO3_BUILD_EXTENSION_MODULE": "1",
         }
         argv = [
-            "cargo", "build", "--lib", "--release", "--locked", "--message-format=json",
-            "--manifest-path", str(b.repo / CRATE / "Cargo.toml"), "--target", host,
+            "cargo",
+            "build",
+            "--lib",
+            "--release",
+            "--locked",
+            "--message-format=json",
+            "--manifest-path",
+            str(b.repo / CRATE / "Cargo.toml"),
+            "--target",
+            host,
         ]
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=b.repo)
         if proc.returncode != 0:
@@ -551,11 +660,18 @@ def measure_tests(b: Bench, editor: LibRsEditor, python: str) -> None:
     """The edit→test loop: after a one-line lib.rs edit, `./pants test` of the 3.11 tests (pantsd
     warm: it rebuilds the module and reruns the tests) vs `maturin develop --release && pytest`
     in a venv (the same edit in maturin's copy of the crate). And the editor loop: after another
-    edit, `./pants pyo3-develop` (the module into the source tree) vs `maturin develop --release`."""
+    edit, `./pants pyo3-develop` (the module into the source tree) vs
+    `maturin develop --release`."""
     # A copy of the package and crate: `maturin develop` writes the module into the Python package.
     dev = b.tmp / "develop"
-    shutil.copytree(b.repo / CRATE, dev / "rust/myext", ignore=shutil.ignore_patterns("target", "BUILD"))
-    shutil.copytree(b.repo / PY_PACKAGE, dev / "python/myext", ignore=shutil.ignore_patterns("BUILD", "__pycache__"))
+    shutil.copytree(
+        b.repo / CRATE, dev / "rust/myext", ignore=shutil.ignore_patterns("target", "BUILD")
+    )
+    shutil.copytree(
+        b.repo / PY_PACKAGE,
+        dev / "python/myext",
+        ignore=shutil.ignore_patterns("BUILD", "__pycache__"),
+    )
     (dev / "pyproject.toml").write_text(
         "[build-system]\n"
         'requires = ["maturin>=1.0,<2.0"]\n'
@@ -573,7 +689,11 @@ def measure_tests(b: Bench, editor: LibRsEditor, python: str) -> None:
     venv = b.tmp / "develop-venv"
     b.run([python, "-m", "venv", str(venv)], label="venv")
     pip_env = {**os.environ, "PIP_CONFIG_FILE": "/dev/null"}
-    b.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", PYTEST_REQUIREMENT], env=pip_env, label="pip pytest")
+    b.run(
+        [str(venv / "bin/python"), "-m", "pip", "install", "-q", PYTEST_REQUIREMENT],
+        env=pip_env,
+        label="pip pytest",
+    )
     dev_env = {
         **pip_env,
         "VIRTUAL_ENV": str(venv),
@@ -581,7 +701,15 @@ def measure_tests(b: Bench, editor: LibRsEditor, python: str) -> None:
         "CARGO_TARGET_DIR": str(b.tmp / "develop-target"),
     }
     develop = [b.args.maturin, "develop", "--release"]
-    pytest = [str(venv / "bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "python/myext"]
+    pytest = [
+        str(venv / "bin/python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "python/myext",
+    ]
     pyo3_develop = ["pyo3-develop", f"--pyo3-develop-python={ONE_VERSION}", NATIVE]
 
     def maturin_loop() -> float:
@@ -601,14 +729,17 @@ def measure_tests(b: Bench, editor: LibRsEditor, python: str) -> None:
             ("pants_edit_test", lambda: b.pants("test", TESTS, label="pants edit test")),
             ("maturin_edit_test", maturin_loop),
         ]
-        for name, fn in runs[i % 2:] + runs[: i % 2]:
+        for name, fn in runs[i % 2 :] + runs[: i % 2]:
             b.timed(name, fn)
         editor.edit()
         runs = [
             ("pants_develop", lambda: b.pants(*pyo3_develop, label="pants pyo3-develop")),
-            ("maturin_develop", lambda: b.run(develop, env=dev_env, cwd=dev, label="maturin develop")),
+            (
+                "maturin_develop",
+                lambda: b.run(develop, env=dev_env, cwd=dev, label="maturin develop"),
+            ),
         ]
-        for name, fn in runs[i % 2:] + runs[: i % 2]:
+        for name, fn in runs[i % 2 :] + runs[: i % 2]:
             b.timed(name, fn)
     b.pants("pyo3-develop", "--clean", NATIVE, label="pants pyo3-develop --clean")
     editor.restore()
@@ -625,7 +756,9 @@ def measure_py_edit(b: Bench) -> dict:
         for i in range(b.args.repeat):
             path.write_bytes(original + f"# bench edit {time.time_ns()}\n".encode())
             b.wait_for_quiet(".py edit → test")
-            b.timed("pants_py_edit_test", lambda: b.pants("test", TESTS, label="pants py edit test"))
+            b.timed(
+                "pants_py_edit_test", lambda: b.pants("test", TESTS, label="pants py edit test")
+            )
     finally:
         path.write_bytes(original)
     return {
@@ -642,13 +775,22 @@ def start_buildgrid(b: Bench) -> tuple[subprocess.Popen, int]:
         port = sock.getsockname()[1]
     log = open(b.logs / "buildgrid.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "build-support/remote-cache/buildgrid.py"), "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            str(REPO / "build-support/remote-cache/buildgrid.py"),
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"BuildGrid exited ({proc.returncode}); log {b.logs / 'buildgrid.log'}")
+            raise SystemExit(
+                f"BuildGrid exited ({proc.returncode}); log {b.logs / 'buildgrid.log'}"
+            )
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return proc, port
@@ -669,30 +811,46 @@ def measure_remote(b: Bench, editor: LibRsEditor) -> dict:
     constraints = f"CPython=={ONE_VERSION}.*" if b.args.quick else None
     what = (DIST,) if b.args.quick else ("::",)
     server, port = start_buildgrid(b)
-    remote = ["--remote-cache-read", f"--remote-store-address=grpc://127.0.0.1:{port}", "--stats-log"]
+    remote = [
+        "--remote-cache-read",
+        f"--remote-store-address=grpc://127.0.0.1:{port}",
+        "--stats-log",
+    ]
     try:
         # Another checkout fills the cache: the scratch repo, at the same commit as the clone.
         editor.edit()
         shutil.copy2(b.repo / LIB_RS, clone / LIB_RS)
         empty_target_dirs(b)
         b.pants(
-            "--no-pantsd", *remote, "--remote-cache-write", "package", *what,
-            label="remote fill", store=b.tmp / "store-remote-fill", constraints=constraints,
+            "--no-pantsd",
+            *remote,
+            "--remote-cache-write",
+            "package",
+            *what,
+            label="remote fill",
+            store=b.tmp / "store-remote-fill",
+            constraints=constraints,
         )
         for i in range(b.args.cold_repeat):
             runs = [
                 ("remote_warm", remote, "fresh clone, warm remote cache"),
                 ("remote_cold", [], "fresh clone, cold"),
             ]
-            for name, flags, label in runs[i % 2:] + runs[: i % 2]:
+            for name, flags, label in runs[i % 2 :] + runs[: i % 2]:
                 b.wait_for_quiet(label)
                 empty_target_dirs(b)
                 store = b.tmp / f"store-{name}-{i}"
                 b.timed(
                     name,
                     lambda: b.pants(
-                        "--no-pantsd", *flags, "package", *what,
-                        label=label, store=store, constraints=constraints, repo=clone,
+                        "--no-pantsd",
+                        *flags,
+                        "package",
+                        *what,
+                        label=label,
+                        store=store,
+                        constraints=constraints,
+                        repo=clone,
                     ),
                 )
                 shutil.rmtree(store, ignore_errors=True)
@@ -716,13 +874,17 @@ def stop_process(proc: subprocess.Popen) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def summarize(measurements: dict[str, Measurement], versions: list[str], meta: dict | None = None) -> list[dict]:
+def summarize(
+    measurements: dict[str, Measurement], versions: list[str], meta: dict | None = None
+) -> list[dict]:
     """The table's rows (issue #19's loops), from the medians of whatever was measured."""
     m = {name: x.median for name, x in measurements.items()}
     meta = meta or {}
     rows: list[dict] = []
 
-    def row(key: str, label: str, value: float, target: float | None, unit: str, detail: str) -> None:
+    def row(
+        key: str, label: str, value: float, target: float | None, unit: str, detail: str
+    ) -> None:
         rows.append(
             {
                 "key": key,
@@ -736,28 +898,60 @@ def summarize(measurements: dict[str, Measurement], versions: list[str], meta: d
         )
 
     if "pants_edit" in m:
-        row("edit_vs_maturin", "one-line .rs edit → wheel: `package` vs `maturin build --release`",
-            m["pants_edit"] / m["maturin_edit"], TARGET_EDIT_VS_MATURIN, "x",
-            f"Pants {m['pants_edit']:.2f} s; maturin {m['maturin_edit']:.2f} s")
-        row("edit_over_cargo", "the same edit → wheel: `package` minus incremental `cargo build --release`",
-            m["pants_edit"] - m["cargo_edit"], TARGET_EDIT_OVER_CARGO_SECONDS, "s",
+        row(
+            "edit_vs_maturin",
+            "one-line .rs edit → wheel: `package` vs `maturin build --release`",
+            m["pants_edit"] / m["maturin_edit"],
+            TARGET_EDIT_VS_MATURIN,
+            "x",
+            f"Pants {m['pants_edit']:.2f} s; maturin {m['maturin_edit']:.2f} s",
+        )
+        row(
+            "edit_over_cargo",
+            "the same edit → wheel: `package` minus incremental `cargo build --release`",
+            m["pants_edit"] - m["cargo_edit"],
+            TARGET_EDIT_OVER_CARGO_SECONDS,
+            "s",
             f"Pants {m['pants_edit']:.2f} s; cargo {m['cargo_edit']:.2f} s "
-            f"({m['pants_edit'] / m['cargo_edit']:.2f}×)")
-        row("edit_module", "the same edit → the module alone (`export-codegen`) minus cargo",
-            m["pants_edit_module"] - m["cargo_edit"], None, "s",
-            f"Pants {m['pants_edit_module']:.2f} s; cargo {m['cargo_edit']:.2f} s")
+            f"({m['pants_edit'] / m['cargo_edit']:.2f}×)",
+        )
+        row(
+            "edit_module",
+            "the same edit → the module alone (`export-codegen`) minus cargo",
+            m["pants_edit_module"] - m["cargo_edit"],
+            None,
+            "s",
+            f"Pants {m['pants_edit_module']:.2f} s; cargo {m['cargo_edit']:.2f} s",
+        )
     if "pants_edit_test" in m:
-        row("edit_test", "one-line .rs edit → `pants test` (3.11) vs `maturin develop --release && pytest`",
-            m["pants_edit_test"] / m["maturin_edit_test"], TARGET_TEST_VS_MATURIN, "x",
-            f"Pants {m['pants_edit_test']:.2f} s; maturin develop + pytest {m['maturin_edit_test']:.2f} s")
-        row("develop", "one-line .rs edit → `pants pyo3-develop` vs `maturin develop --release`",
-            m["pants_develop"] / m["maturin_develop"], None, "x",
-            f"Pants {m['pants_develop']:.2f} s; maturin develop {m['maturin_develop']:.2f} s")
+        row(
+            "edit_test",
+            "one-line .rs edit → `pants test` (3.11) vs `maturin develop --release && pytest`",
+            m["pants_edit_test"] / m["maturin_edit_test"],
+            TARGET_TEST_VS_MATURIN,
+            "x",
+            f"Pants {m['pants_edit_test']:.2f} s; "
+            f"maturin develop + pytest {m['maturin_edit_test']:.2f} s",
+        )
+        row(
+            "develop",
+            "one-line .rs edit → `pants pyo3-develop` vs `maturin develop --release`",
+            m["pants_develop"] / m["maturin_develop"],
+            None,
+            "x",
+            f"Pants {m['pants_develop']:.2f} s; maturin develop {m['maturin_develop']:.2f} s",
+        )
     if "pants_py_edit_test" in m:
         restarts = meta.get("py_edit", {}).get("pantsd_restarts")
-        row("py_edit_test", "`.py` edit → `pants test` (3.11)", m["pants_py_edit_test"], TARGET_PY_EDIT_SECONDS, "s",
+        row(
+            "py_edit_test",
+            "`.py` edit → `pants test` (3.11)",
+            m["pants_py_edit_test"],
+            TARGET_PY_EDIT_SECONDS,
+            "s",
             f"pantsd restarts in pants.log: {'?' if restarts is None else restarts}; "
-            f"same pantsd pid: {meta.get('py_edit', {}).get('pantsd_same_pid', '?')}")
+            f"same pantsd pid: {meta.get('py_edit', {}).get('pantsd_same_pid', '?')}",
+        )
     n = len(versions)
     one = ONE_VERSION if ONE_VERSION in versions else versions[-1]
     for scenario, label in (("edit", "after an edit"), ("fresh", "fresh target dirs")):
@@ -769,7 +963,8 @@ def summarize(measurements: dict[str, Measurement], versions: list[str], meta: d
                 pants_n / pants_one,
                 n_interpreters_target(n) if scenario == "edit" else None,
                 "x",
-                f"{interpreters_constraint(versions)}: {pants_n:.2f} s; {one} alone: {pants_one:.2f} s",
+                f"{interpreters_constraint(versions)}: {pants_n:.2f} s; "
+                f"{one} alone: {pants_one:.2f} s",
             )
             if f"maturin_interp_n_{scenario}" in m:
                 maturin_n = m[f"maturin_interp_n_{scenario}"]
@@ -783,28 +978,59 @@ def summarize(measurements: dict[str, Measurement], versions: list[str], meta: d
                     f"(one: {m[f'maturin_interp_one_{scenario}']:.2f} s)",
                 )
     if "pants_noop" in m:
-        row("noop", "no-op `package ::`, pantsd warm", m["pants_noop"], TARGET_NOOP_SECONDS, "s",
-            f"min {min(measurements['pants_noop'].samples):.2f} s of {len(measurements['pants_noop'].samples)}")
+        row(
+            "noop",
+            "no-op `package ::`, pantsd warm",
+            m["pants_noop"],
+            TARGET_NOOP_SECONDS,
+            "s",
+            f"min {min(measurements['pants_noop'].samples):.2f} s "
+            f"of {len(measurements['pants_noop'].samples)}",
+        )
     if "pants_cold" in m:
-        # Pants' fixed cost without pantsd is the no-op run right after each cold run (same store, same
-        # moment's load); `--version` alone, measured apart, is reported too.
+        # Pants' fixed cost without pantsd is the no-op run right after each cold run (same store,
+        # same moment's load); `--version` alone, measured apart, is reported too.
         cold, noop = m["pants_cold"], m["pants_noop_no_pantsd"]
-        row("cold", "cold build vs `maturin build --release`, Pants start-up excluded",
-            (cold - noop) / m["maturin_cold"], TARGET_COLD, "x",
+        row(
+            "cold",
+            "cold build vs `maturin build --release`, Pants start-up excluded",
+            (cold - noop) / m["maturin_cold"],
+            TARGET_COLD,
+            "x",
             f"Pants {cold:.1f} s − no-op without pantsd {noop:.1f} s = {cold - noop:.1f} s; "
-            f"maturin {m['maturin_cold']:.1f} s")
+            f"maturin {m['maturin_cold']:.1f} s",
+        )
         if "pants_cold_store" in m:
             cold_s, noop_s = m["pants_cold_store"], m["pants_noop_no_pantsd_store"]
-            row("cold_store", "the same with an empty local store (Pants also builds its tool environments)",
-                (cold_s - noop_s) / m["maturin_cold"], None, "x",
-                f"Pants {cold_s:.1f} s − {noop_s:.1f} s; maturin {m['maturin_cold']:.1f} s")
-        row("cold_raw", "cold build incl. Pants start-up (`--no-pantsd`)", cold / m["maturin_cold"], None, "x",
-            f"`./pants --no-pantsd --version`: {m['pants_startup']:.1f} s" if "pants_startup" in m else "")
+            row(
+                "cold_store",
+                "the same with an empty local store (Pants also builds its tool environments)",
+                (cold_s - noop_s) / m["maturin_cold"],
+                None,
+                "x",
+                f"Pants {cold_s:.1f} s − {noop_s:.1f} s; maturin {m['maturin_cold']:.1f} s",
+            )
+        row(
+            "cold_raw",
+            "cold build incl. Pants start-up (`--no-pantsd`)",
+            cold / m["maturin_cold"],
+            None,
+            "x",
+            f"`./pants --no-pantsd --version`: {m['pants_startup']:.1f} s"
+            if "pants_startup" in m
+            else "",
+        )
     if "remote_warm" in m:
-        row("remote", "fresh clone, empty store, warm BuildGrid remote cache vs the same clone cold (`--no-pantsd`)",
-            m["remote_warm"] / m["remote_cold"], TARGET_REMOTE, "x",
+        row(
+            "remote",
+            "fresh clone, empty store, warm BuildGrid remote cache vs the same clone cold "
+            "(`--no-pantsd`)",
+            m["remote_warm"] / m["remote_cold"],
+            TARGET_REMOTE,
+            "x",
             f"`package {meta.get('remote_what', '?')}` for {meta.get('remote_constraints', '?')}: "
-            f"warm {m['remote_warm']:.1f} s; cold {m['remote_cold']:.1f} s")
+            f"warm {m['remote_warm']:.1f} s; cold {m['remote_cold']:.1f} s",
+        )
     return rows
 
 
@@ -812,12 +1038,20 @@ def markdown(rows: list[dict], meta: dict) -> str:
     lines = [
         f"# pants-pyo3 benchmark ({meta['date']})",
         "",
-        f"Machine: {meta['nproc']} CPUs ({meta['cpu']}), 1-min load {meta['load_start'][0]:.2f} at start, "
-        f"{meta['load_end'][0]:.2f} at end; highest load before a measurement {meta['max_load_before']:.2f}. "
-        f"Medians of {meta['repeat']} runs ({meta['cold_repeat']} for cold builds, {meta['noop_repeat']} for the no-op)"
-        + (" (`--quick`: one run each, no load wait: a smoke test, not a measurement)." if meta.get("quick") else "."),
+        f"Machine: {meta['nproc']} CPUs ({meta['cpu']}), "
+        f"1-min load {meta['load_start'][0]:.2f} at start, "
+        f"{meta['load_end'][0]:.2f} at end; "
+        f"highest load before a measurement {meta['max_load_before']:.2f}. "
+        f"Medians of {meta['repeat']} runs ({meta['cold_repeat']} for cold builds, "
+        f"{meta['noop_repeat']} for the no-op)"
+        + (
+            " (`--quick`: one run each, no load wait: a smoke test, not a measurement)."
+            if meta.get("quick")
+            else "."
+        ),
         "",
-        f"Pants {meta['versions']['pants']}, {meta['versions']['maturin']}, {meta['versions']['cargo']}.",
+        f"Pants {meta['versions']['pants']}, {meta['versions']['maturin']}, "
+        f"{meta['versions']['cargo']}.",
         "",
         "| measurement | result | target | met | details |",
         "| --- | --- | --- | --- | --- |",
@@ -826,15 +1060,19 @@ def markdown(rows: list[dict], meta: dict) -> str:
         unit = " s" if r["unit"] == "s" else "×"
         target = "—" if r["target"] is None else f"≤ {r['target']}{unit}"
         met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
-        lines.append(f"| {r['label']} | {r['value']:.2f}{unit} | {target} | {met} | {r['detail']} |")
+        lines.append(
+            f"| {r['label']} | {r['value']:.2f}{unit} | {target} | {met} | {r['detail']} |"
+        )
     counts = meta.get("crates_compiled")
     if counts:
         per = ", ".join(f"{v}: {c}" for v, c in counts.items())
         lines += [
             "",
-            f"Crates cargo compiled per interpreter in turn, from an empty target dir, run as the plugin's driver "
-            f"runs it (`--target {meta['host']}`, a target dir per interpreter, each a copy of the one before): {per} "
-            "(`compiler-artifact` messages with `\"fresh\": false`, build scripts included).",
+            "Crates cargo compiled per interpreter in turn, from an empty target dir, "
+            "run as the plugin's driver "
+            f"runs it (`--target {meta['host']}`, a target dir per interpreter, "
+            f"each a copy of the one before): {per} "
+            '(`compiler-artifact` messages with `"fresh": false`, build scripts included).',
         ]
     return "\n".join(lines) + "\n"
 
@@ -871,7 +1109,10 @@ for i, r in enumerate(rows):
 ax.set_yticks(range(len(rows)))
 ax.set_yticklabels(labels, fontsize=8)
 ax.invert_yaxis()
-ax.set_xlabel("Pants / baseline (no-op: seconds). Black line: target; green met, red missed, grey no target", fontsize=8)
+ax.set_xlabel(
+    "Pants / baseline (no-op: seconds). Black line: target; green met, red missed, grey no target",
+    fontsize=8,
+)
 ax.set_title(title, fontsize=10)
 top = max(values + [r["target"] or 0 for r in rows])
 if top > 8:
@@ -890,33 +1131,82 @@ fig.savefig(out, dpi=110)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=REPO / "build-support/bench/results",
-                   help="directory for results.md, results.json and results.png (default: %(default)s)")
-    p.add_argument("--repeat", type=int, default=5, help="runs per measurement (default: %(default)s)")
-    p.add_argument("--cold-repeat", type=int, default=2,
-                   help="runs of each cold build, fresh N-interpreter build and fresh clone (default: %(default)s)")
-    p.add_argument("--noop-repeat", type=int, default=5, help="runs of the no-op (default: %(default)s)")
-    p.add_argument("--interpreters", default="3.9,3.10,3.11",
-                   help=f"consecutive CPython versions for the N-interpreter build and the crate count; 'one' is "
-                        f"{ONE_VERSION} if listed, else the last (default: %(default)s)")
-    p.add_argument("--max-load", type=float, default=0.7,
-                   help="wait for the 1-minute load average to drop below this before measuring (default: %(default)s)")
-    p.add_argument("--max-wait", type=float, default=300,
-                   help="give up waiting for the load after this many seconds, and measure anyway (default: %(default)s)")
-    p.add_argument("--only", default=",".join(GROUPS),
-                   help=f"comma-separated subset of: {','.join(GROUPS)} (default: all)")
-    p.add_argument("--quick", action="store_true",
-                   help="a smoke test of every row in minutes: each pair once, no load wait, no fresh "
-                        "N-interpreter builds, no empty-store cold build, no crate count, the fresh clone "
-                        "for one interpreter")
-    p.add_argument("--maturin", default=shutil.which("maturin") or "maturin", help="the maturin executable")
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory (scratch repo, logs, caches)")
-    p.add_argument("--from-json", type=Path, metavar="RESULTS_JSON",
-                   help="measure nothing: rewrite the table and chart from the samples in an earlier results.json")
-    p.add_argument("--seed-caches", type=Path, metavar="KEPT_TMP",
-                   help="move the local store and maturin's and cargo's target dirs of an earlier run's kept "
-                        "temporary directory (`--keep`) into this run's, so its untimed set-up compiles less")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "build-support/bench/results",
+        help="directory for results.md, results.json and results.png (default: %(default)s)",
+    )
+    p.add_argument(
+        "--repeat", type=int, default=5, help="runs per measurement (default: %(default)s)"
+    )
+    p.add_argument(
+        "--cold-repeat",
+        type=int,
+        default=2,
+        help="runs of each cold build, fresh N-interpreter build and fresh clone "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--noop-repeat", type=int, default=5, help="runs of the no-op (default: %(default)s)"
+    )
+    p.add_argument(
+        "--interpreters",
+        default="3.9,3.10,3.11",
+        help=f"consecutive CPython versions for the N-interpreter build and the crate count; "
+        f"'one' is {ONE_VERSION} if listed, else the last (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-load",
+        type=float,
+        default=0.7,
+        help="wait for the 1-minute load average to drop below this before measuring "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-wait",
+        type=float,
+        default=300,
+        help="give up waiting for the load after this many seconds, and measure anyway "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"comma-separated subset of: {','.join(GROUPS)} (default: all)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test of every row in minutes: each pair once, no load wait, no fresh "
+        "N-interpreter builds, no empty-store cold build, no crate count, the fresh clone "
+        "for one interpreter",
+    )
+    p.add_argument(
+        "--maturin", default=shutil.which("maturin") or "maturin", help="the maturin executable"
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary directory (scratch repo, logs, caches)",
+    )
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: rewrite the table and chart from the samples in an earlier "
+        "results.json",
+    )
+    p.add_argument(
+        "--seed-caches",
+        type=Path,
+        metavar="KEPT_TMP",
+        help="move the local store and maturin's and cargo's target dirs of an earlier run's kept "
+        "temporary directory (`--keep`) into this run's, so its untimed set-up compiles less",
+    )
     p.add_argument("--no-plot", action="store_true", help="write no PNG chart (no matplotlib venv)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
@@ -931,7 +1221,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="bench: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="bench: %(message)s"
+    )
     if args.from_json:
         earlier = json.loads(args.from_json.read_text())
         bench = Bench.__new__(Bench)
@@ -944,13 +1236,18 @@ def main(argv: Sequence[str]) -> None:
     only = set(args.only.split(","))
     python = find_python(ONE_VERSION)
     if not python:
-        raise SystemExit(f"CPython {ONE_VERSION} (the example's interpreter) is needed: pyenv or PATH.")
+        raise SystemExit(
+            f"CPython {ONE_VERSION} (the example's interpreter) is needed: pyenv or PATH."
+        )
     versions = args.interpreters.split(",")
     interpreters_constraint(versions)
     pythons = {v: find_python(v) for v in versions}
     missing = [v for v, p in pythons.items() if not p]
     if missing and ({"interpreters", "crates"} & only):
-        raise SystemExit(f"--interpreters {args.interpreters}: not installed here (pyenv or PATH): {', '.join(missing)}")
+        raise SystemExit(
+            f"--interpreters {args.interpreters}: not installed here (pyenv or PATH): "
+            f"{', '.join(missing)}"
+        )
     host = host_triple()
 
     # A SIGTERM restores the crate too: it unwinds through the `finally` below like Ctrl-C.
@@ -986,22 +1283,34 @@ def main(argv: Sequence[str]) -> None:
         # Uncommitted changes to tracked files: the scratch copy had them too.
         "git_dirty": bool(
             subprocess.run(
-                ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+                ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
             ).stdout.strip()
         ),
     }
-    print(f"bench: {meta['nproc']} CPUs ({meta['cpu']}); load average {' '.join(f'{x:.2f}' for x in meta['load_start'])}")
+    print(
+        f"bench: {meta['nproc']} CPUs ({meta['cpu']}); load average "
+        f"{' '.join(f'{x:.2f}' for x in meta['load_start'])}"
+    )
     logger.info(f"temporary directory {tmp}")
     try:
-        # Untimed set-up: crates in cargo's registry for maturin/cargo, and Pants' named caches (crate
-        # registry, pex) and store filled once, as on any machine that has built anything before.
-        bench.run(["cargo", "fetch", "--locked", "--manifest-path", str(repo / CRATE / "Cargo.toml")], label="cargo fetch")
+        # Untimed set-up: crates in cargo's registry for maturin/cargo, and Pants' named caches
+        # (crate registry, pex) and store filled once, as on any machine that has built anything
+        # before.
+        bench.run(
+            ["cargo", "fetch", "--locked", "--manifest-path", str(repo / CRATE / "Cargo.toml")],
+            label="cargo fetch",
+        )
         bench.pants("package", DIST, label="pants set-up")
+
         def done(group: str) -> None:
             # The table so far, after every group: a run cut short still leaves one.
             meta["groups_done"] = [*meta.get("groups_done", []), group]
             meta["load_end"] = list(os.getloadavg())
-            meta["max_load_before"] = max((x for m in bench.measurements.values() for x in m.load1), default=0.0)
+            meta["max_load_before"] = max(
+                (x for m in bench.measurements.values() for x in m.load1), default=0.0
+            )
             write_results(args, bench, meta, versions, final=False)
 
         # The loops a user runs after an edit first, then the rest.
@@ -1041,7 +1350,9 @@ def main(argv: Sequence[str]) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     meta["load_end"] = list(os.getloadavg())
-    meta["max_load_before"] = max((x for m in bench.measurements.values() for x in m.load1), default=0.0)
+    meta["max_load_before"] = max(
+        (x for m in bench.measurements.values() for x in m.load1), default=0.0
+    )
     meta["load_waits"] = bench.waits
     write_results(args, bench, meta, versions)
 
@@ -1065,12 +1376,18 @@ def write_results(
         + "\n"
     )
     if not final:
-        logger.info(f"partial results ({', '.join(meta['groups_done'])}) in {args.out}/results.{{md,json}}")
+        logger.info(
+            f"partial results ({', '.join(meta['groups_done'])}) in {args.out}/results.{{md,json}}"
+        )
         return
     try:
         if args.no_plot:
             raise OSError("--no-plot")
-        plot(rows, args.out / "results.png", f"pants-pyo3 vs maturin/cargo, {meta['nproc']} CPUs, {meta['date']}")
+        plot(
+            rows,
+            args.out / "results.png",
+            f"pants-pyo3 vs maturin/cargo, {meta['nproc']} CPUs, {meta['date']}",
+        )
     except (subprocess.CalledProcessError, OSError) as e:
         logger.warning(f"no PNG chart: {e}")
     print(report)
