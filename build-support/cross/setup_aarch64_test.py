@@ -61,7 +61,8 @@ def test_check_lists_every_missing_piece_on_a_new_machine(tmp_path: Path) -> Non
         )
     assert any(
         line.startswith(
-            f"setup-aarch64:   aarch64 python sysroot {cross_root}/aarch64-unknown-linux-gnu/sysroot"
+            "setup-aarch64:   aarch64 python sysroot "
+            f"{cross_root}/aarch64-unknown-linux-gnu/sysroot"
         )
         for line in lines
     ), result.stderr

@@ -186,7 +186,8 @@ CASES = [
                 f[BUILD]
                 .replace("sdist=False,", "")
                 .replace('dependencies=[":demo"]', 'dependencies=[":demo", ":other"]')
-                + 'pyo3_extension(name="other", crate="src/rust/demo", module_name="demo._other")\n',
+                + 'pyo3_extension(name="other", crate="src/rust/demo", '
+                'module_name="demo._other")\n',
             ),
         ),
         "sdist=False",
@@ -262,7 +263,8 @@ def main() -> None:
     yes = {True: "yes", False: "**no**", None: "n/a"}
     for i, row in enumerate(rows, 1):
         print(
-            f"| {i} | {row['case']} | {row['exit']} | {row['error']} | {yes[row['names target']]} | "
+            f"| {i} | {row['case']} | {row['exit']} | {row['error']} | "
+            f"{yes[row['names target']]} | "
             f"{yes[row['names fix']]} | {yes[row['dist clean']]} | {yes[row['no traceback']]} |"
         )
 

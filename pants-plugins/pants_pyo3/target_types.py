@@ -111,9 +111,10 @@ class Pyo3ModuleNameField(StringField):
         The dotted Python module name the extension is imported as, e.g. `myext._native`.
 
         The compiled library is placed in the Python package named by all but the last segment
-        (`myext/`), as `<last segment><EXT_SUFFIX>`, e.g. `myext/_native.cpython-311-x86_64-linux-gnu.so`.
-        The crate's `#[pymodule]` function must be named like the last segment, so that the library
-        exports `PyInit_<last segment>`; the build checks this.
+        (`myext/`), as `<last segment><EXT_SUFFIX>`, e.g.
+        `myext/_native.cpython-311-x86_64-linux-gnu.so`. The crate's `#[pymodule]` function must
+        be named like the last segment, so that the library exports `PyInit_<last segment>`; the
+        build checks this.
 
         Python code that imports this module gets a dependency on this target inferred.
         """
@@ -161,7 +162,10 @@ class Pyo3FeaturesField(StringSequenceField):
 class Pyo3DefaultFeaturesField(BoolField):
     alias = "default_features"
     default = True
-    help = "Whether to build with the crate's default features (`False` passes `--no-default-features`)."
+    help = (
+        "Whether to build with the crate's default features "
+        "(`False` passes `--no-default-features`)."
+    )
 
 
 class Pyo3ProfileField(StringField):

@@ -1,7 +1,8 @@
 # Copyright 2026 pants-pyo3 contributors.
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 
-"""The CI workflow can't run here: check it with actionlint, and check it runs the README's commands."""
+"""The CI workflow can't run here: check it with actionlint, and check it runs the README's
+commands."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def workflow_commands(text: str) -> list[str]:
 
 def test_command_extraction() -> None:
     text = (
-        '# ./pants not-a-command ::\n      - run: "./pants test ::"\n        run: ./pants publish a:dist\n'
+        '# ./pants not-a-command ::\n      - run: "./pants test ::"\n'
+        "        run: ./pants publish a:dist\n"
         "        run: |\n          ./pants package ::\n          echo 'run ./pants fmt :: first'\n"
     )
     assert workflow_commands(text) == [

@@ -1,8 +1,8 @@
 # Copyright 2026 pants-pyo3 contributors.
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 
-"""`cargo test` and `cargo clippy` on a `cargo_crate`: a `CargoProcess` that shares the build's cache
-and interpreter."""
+"""`cargo test` and `cargo clippy` on a `cargo_crate`: a `CargoProcess` that shares the build's
+cache and interpreter."""
 
 from __future__ import annotations
 

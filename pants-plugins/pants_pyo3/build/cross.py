@@ -49,9 +49,11 @@ class CrossBuildSetup:
 
 
 def cross_toolchain_probe(configured: CrossToolchain) -> Process:
-    """Identifies a `[pyo3-cross]` toolchain; fails if its rustc has no standard library for the triple.
+    """Identifies a `[pyo3-cross]` toolchain; fails if its rustc has no standard library for the
+    triple.
 
-    Run uncached (once per Pants run), like the host's `rustc -vV`: its output keys the build's cache.
+    Run uncached (once per Pants run), like the host's `rustc -vV`: its output keys the build's
+    cache.
     """
     return Process(
         argv=probe_argv(configured),

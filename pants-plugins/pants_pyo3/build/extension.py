@@ -75,8 +75,8 @@ class BuiltPyo3Extension:
 
     address: Address
     digest: Digest
-    # The module's path relative to its source root, e.g. `myext/_native.cpython-311-x86_64-linux-gnu.so`,
-    # and a digest holding it there.
+    # The module's path relative to its source root, e.g.
+    # `myext/_native.cpython-311-x86_64-linux-gnu.so`, and a digest holding it there.
     module_path: str
     module_digest: Digest
     interpreter: Pyo3Interpreter
@@ -143,8 +143,8 @@ async def build_pyo3_extension(
         ext_suffix = ".abi3.so" if abi3 else interpreter.ext_suffix
         abi_tag = "abi3" if abi3 else host_abi_tag(interpreter)
     else:
-        # Another platform: its toolchain from `[pyo3-cross]` (or the host's, if rustup installed the
-        # triple's standard library), and PyO3's cross-compilation variables for its CPython.
+        # Another platform: its toolchain from `[pyo3-cross]` (or the host's, if rustup installed
+        # the triple's standard library), and PyO3's cross-compilation variables for its CPython.
         cross_build = await Get(
             CrossBuildSetup, CrossBuildSetupRequest(request.triple, interpreter.version, abi3)
         )

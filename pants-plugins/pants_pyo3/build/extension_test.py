@@ -89,7 +89,8 @@ def extension_build(**fields: str) -> str:
     args = "".join(f"    {k}={v},\n" for k, v in fields.items())
     return (
         "python_sources()\n"
-        'pyo3_extension(\n    name="native",\n    crate="src/rust/demo",\n    module_name="demo._native",\n'
+        'pyo3_extension(\n    name="native",\n    crate="src/rust/demo",\n'
+        '    module_name="demo._native",\n'
         f"{args})\n"
     )
 

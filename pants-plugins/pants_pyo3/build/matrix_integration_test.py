@@ -44,7 +44,8 @@ MATRIX_TOML = PANTS_TOML.replace(
     'pip_version = "latest"',
 ).replace('manylinux = "off"', 'manylinux = "auto"')
 WHEEL_RE = re.compile(
-    r"^(?P<name>[a-z0-9_]+)-0\.1\.0-(?P<python>cp3\d+)-(?P<abi>cp3\d+|abi3)-(?P<platforms>[a-z0-9_.]+)\.whl$"
+    r"^(?P<name>[a-z0-9_]+)-0\.1\.0-(?P<python>cp3\d+)-(?P<abi>cp3\d+|abi3)-"
+    r"(?P<platforms>[a-z0-9_.]+)\.whl$"
 )
 
 AUDITWHEEL_TAG_RE = re.compile(r'consistent\s+with\s+the\s+following\s+platform\s+tag:\s*"([^"]+)"')
@@ -122,8 +123,8 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
                 f"myext/_native.cpython-{m.group('python')[2:]}-{arch(m)}-linux-gnu.so"
             ], modules
 
-    # auditwheel agrees with every manylinux tag, and twine accepts every wheel. The wheel backend runs
-    # auditwheel 6.1.0 (the last for CPython 3.8); this is a later one, which also reads other
+    # auditwheel agrees with every manylinux tag, and twine accepts every wheel. The wheel backend
+    # runs auditwheel 6.1.0 (the last for CPython 3.8); this is a later one, which also reads other
     # architectures' wheels (6.1.0's `show` judges an aarch64 wheel by the host's policies).
     tools = make_venv(find_interpreter("3.11"), tmp_path / "tools")
     pip_install(tools, ["auditwheel==6.8.2", "twine==5.1.1"])
@@ -145,7 +146,8 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
             venv,
             "-c",
             "import myext, pp3sum, sys; "
-            "print(sys.version_info[:2], myext.sum_as_string(40, 2), pp3sum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
+            "print(sys.version_info[:2], myext.sum_as_string(40, 2), "
+            "pp3sum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
             "myext._native.__file__.rsplit('/', 1)[1], pp3sum._pp3sum.__file__.rsplit('/', 1)[1])",
             cwd=tmp_path,
         )

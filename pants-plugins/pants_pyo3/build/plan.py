@@ -55,7 +55,8 @@ async def find_all_pyo3_extensions(all_targets: AllTargets) -> AllPyo3ExtensionT
 def module_name_problem(
     targets: AllPyo3ExtensionTargets, module: str | None = None
 ) -> Pyo3ExtensionError | None:
-    """The error for two `pyo3_extension`s claiming one Python module (`module`, or any), or None."""
+    """The error for two `pyo3_extension`s claiming one Python module (`module`, or any), or
+    None."""
     owners: DefaultDict[str, list[Address]] = defaultdict(list)
     for tgt in targets:
         owners[tgt[Pyo3ModuleNameField].value].append(tgt.address)
@@ -192,8 +193,9 @@ def triple_problem(
 def admitted_versions(
     tgt: Target, constraints: InterpreterConstraints, python_setup: PythonSetup
 ) -> tuple[str, ...]:
-    """The CPython major.minor versions an extension's constraints admit: one build each (one in all
-    for abi3). Partitioned with `[python].interpreter_versions_universe`; an error if there are none.
+    """The CPython major.minor versions an extension's constraints admit: one build each (one in
+    all for abi3). Partitioned with `[python].interpreter_versions_universe`; an error if there are
+    none.
     """
     try:
         versions = constraints.partition_into_major_minor_versions(
@@ -262,7 +264,8 @@ def check_abi3_floor(
 
 
 def build_versions(versions: tuple[str, ...], floor: tuple[int, int] | None) -> tuple[str, ...]:
-    """The versions built: each admitted one, or for abi3 only the lowest (the module serves all)."""
+    """The versions built: each admitted one, or for abi3 only the lowest (the module serves
+    all)."""
     return versions[:1] if floor else versions
 
 

@@ -52,7 +52,8 @@ def _buildgrid_version() -> str:
 
 @pytest.fixture(scope="module")
 def remote_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A BuildGrid server on a free loopback port; its venv is kept in the temp dir across tests and runs."""
+    """A BuildGrid server on a free loopback port; its venv is kept in the temp dir across tests and
+    runs."""
     venv = Path(tempfile.gettempdir()) / f"pants-pyo3-buildgrid-{_buildgrid_version()}"
     workdir = tmp_path_factory.mktemp("buildgrid")
     port = _free_port()
@@ -99,7 +100,8 @@ def _counters(result: PantsResult) -> dict[str, int]:
 
 
 def _build(repo: TempRepo, home: Path, address: str) -> tuple[PantsResult, dict[str, int]]:
-    """Build the module with the remote cache on, and this checkout's own local store and named caches."""
+    """Build the module with the remote cache on, and this checkout's own local store and named
+    caches."""
     result = repo.pants(
         # Added to pants.toml, as `PANTS_CONFIG_FILES=...` adds it in docs/remote-cache.md.
         "--pants-config-files=pants.remote-cache.toml",
@@ -127,15 +129,16 @@ def test_second_checkout_gets_the_cargo_build_from_the_remote_cache(
     assert _cargo_ran(first_home)
     assert counters["remote_cache_write_successes"] >= 1, counters
 
-    # A clean checkout with an empty local store and empty named caches: cargo's result comes from BuildGrid.
+    # A clean checkout with an empty local store and empty named caches: cargo's result comes from
+    # BuildGrid.
     result, counters = _build(second, second_home, remote_cache)
     assert counters["remote_cache_requests_cached"] >= 1, counters
     assert not _cargo_ran(second_home), f"cargo ran in the second checkout:\n{result.stderr}"
     module = second.root / "dist/codegen/src/python/demo/_native.cpython-311-x86_64-linux-gnu.so"
     assert module.is_file(), sorted(str(p) for p in (second.root / "dist").rglob("*"))
 
-    # One changed line of Rust is a new cache key: a remote miss, and cargo builds. (It builds with the
-    # first checkout's named caches, so that it only recompiles the crate rather than pyo3 too.)
+    # One changed line of Rust is a new cache key: a remote miss, and cargo builds. (It builds with
+    # the first checkout's named caches, so that it only recompiles the crate rather than pyo3 too.)
     lib_rs = second.root / "src/rust/demo/src/lib.rs"
     lib_rs.write_text(lib_rs.read_text().replace("a + b", "b + a"))
     result = second.pants(

@@ -85,7 +85,9 @@ def _other_toolchain_bin() -> str | None:
 
 STALE_FILES = {
     "src/rust/helper/BUILD": "cargo_crate()\n",
-    "src/rust/helper/Cargo.toml": '[package]\nname = "helper"\nversion = "0.1.0"\nedition = "2021"\n',
+    "src/rust/helper/Cargo.toml": (
+        '[package]\nname = "helper"\nversion = "0.1.0"\nedition = "2021"\n'
+    ),
     "src/rust/helper/src/lib.rs": "pub fn base() -> i64 {\n    1\n}\n",
     "src/rust/demo/BUILD": 'cargo_crate(dependencies=["src/rust/helper"])\n',
     "src/rust/demo/Cargo.toml": dedent(
@@ -138,7 +140,9 @@ STALE_FILES = {
         """
     ),
     "src/python/demo/__init__.py": "",
-    "src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")\n',
+    "src/python/demo/BUILD": (
+        'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native")\n'
+    ),
     "src/python/other/notes.txt": "unrelated\n",
     "src/python/other/BUILD": 'files(name="notes", sources=["notes.txt"])\n',
 }
@@ -190,13 +194,19 @@ def test_never_stale(stale_repo: TempRepo) -> None:
     # A feature, then the profile.
     repo.write(
         {
-            "src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native", features=["extra"])\n'
+            "src/python/demo/BUILD": (
+                'pyo3_extension(name="native", crate="src/rust/demo", '
+                'module_name="demo._native", features=["extra"])\n'
+            )
         }
     )
     assert build_and_describe(repo) == (1, "plain base=2 extra=true debug=false")
     repo.write(
         {
-            "src/python/demo/BUILD": 'pyo3_extension(name="native", crate="src/rust/demo", module_name="demo._native", features=["extra"], profile="dev")\n'
+            "src/python/demo/BUILD": (
+                'pyo3_extension(name="native", crate="src/rust/demo", '
+                'module_name="demo._native", features=["extra"], profile="dev")\n'
+            )
         }
     )
     assert build_and_describe(repo) == (1, "plain base=2 extra=true debug=true")
@@ -246,12 +256,15 @@ def test_concurrent_builds_sharing_caches_agree_with_a_lone_build(tmp_path: Path
 
 
 def test_killed_build_leaves_caches_usable(tmp_path: Path) -> None:
-    # A profile of its own makes cargo rebuild pyo3 and friends, so there is time to kill it mid-build.
+    # A profile of its own makes cargo rebuild pyo3 and friends, so there is time to kill it
+    # mid-build.
     files = dict(DEMO_FILES)
     files[
         "src/rust/demo/Cargo.toml"
     ] += f'\n[profile.interrupted{os.getpid()}x{int(time.time())}]\ninherits = "release"\n'
-    profile = re.search(r"\[profile\.(\w+)\]", files["src/rust/demo/Cargo.toml"]).group(1)  # type: ignore[union-attr]
+    profile = re.search(  # type: ignore[union-attr]
+        r"\[profile\.(\w+)\]", files["src/rust/demo/Cargo.toml"]
+    ).group(1)
     files["src/python/demo/BUILD"] = files["src/python/demo/BUILD"].replace(
         'module_name="demo._native")', f'module_name="demo._native", profile="{profile}")'
     )
@@ -300,9 +313,10 @@ def test_forty_crates_plan_and_build_with_bounded_memory(tmp_path: Path) -> None
             )
         )
         files[f"src/python/p{i}/__init__.py"] = f"from p{i}._native import value\n"
-        files[
-            f"src/python/p{i}/BUILD"
-        ] = f'python_sources()\npyo3_extension(name="native", crate="src/rust/c{i}", module_name="p{i}._native")\n'
+        files[f"src/python/p{i}/BUILD"] = (
+            "python_sources()\n"
+            f'pyo3_extension(name="native", crate="src/rust/c{i}", module_name="p{i}._native")\n'
+        )
     files["src/python/all/__init__.py"] = "".join(f"import p{i}\n" for i in range(count))
     files["src/python/all/BUILD"] = dedent(
         """\

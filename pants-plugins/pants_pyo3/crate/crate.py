@@ -80,8 +80,8 @@ def _read_manifest(tgt: Target, crate: Target, contents: DigestContents) -> Carg
                 f"""
                 The `{Pyo3ExtensionTarget.alias}` target {tgt.address} builds the crate
                 {crate.address}, which has no `{path}` among its sources. Put the
-                `{CargoCrateTarget.alias}` target in the crate's directory, next to its `Cargo.toml`,
-                and keep `Cargo.toml` in its `{CargoCrateSourcesField.alias}`.
+                `{CargoCrateTarget.alias}` target in the crate's directory, next to its
+                `Cargo.toml`, and keep `Cargo.toml` in its `{CargoCrateSourcesField.alias}`.
                 """
             )
         )

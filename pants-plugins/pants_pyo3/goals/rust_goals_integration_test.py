@@ -104,7 +104,9 @@ def _files() -> dict[str, str]:
         **toplevel,
         **named,
         # A Rust crate that isn't a Python extension: left alone.
-        "src/rust/plain/Cargo.toml": '[package]\nname = "plain"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/rust/plain/Cargo.toml": (
+            '[package]\nname = "plain"\nversion = "0.1.0"\nedition = "2021"\n'
+        ),
         "src/rust/plain/src/lib.rs": "pub fn one() -> i32 {\n    1\n}\n",
         "src/python/tailored/__init__.py": "from tailored._native import add\n",
         "src/python/tailored/BUILD": dedent(
@@ -136,13 +138,15 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TempRepo]:
 
 
 def test_tailor_adds_the_targets_and_the_package_builds(repo: TempRepo, tmp_path: Path) -> None:
-    # `src::`: the plugin copied into `pants-plugins/` has no BUILD files, and Python tailor would add some.
+    # `src::`: the plugin copied into `pants-plugins/` has no BUILD files, and Python tailor would
+    # add some.
     result = repo.pants("tailor", "src::", pantsd=True).assert_success()
     assert "src/rust/plain" not in result.stdout, result.stdout
     assert (repo.root / CRATE / "BUILD").read_text() == "cargo_crate()\n"
     package_build = (repo.root / "src/python/tailored/BUILD").read_text()
     assert (
-        "# Built from src/rust/tailored; the module name is `[tool.maturin] module-name` in pyproject.toml.\n"
+        "# Built from src/rust/tailored; the module name is `[tool.maturin] module-name` in "
+        "pyproject.toml.\n"
         "pyo3_extension(\n"
         '    name="native",\n'
         '    crate="src/rust/tailored",\n'

@@ -1,12 +1,13 @@
 # Copyright 2026 pants-pyo3 contributors.
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 
-"""End to end: `pants publish` uploads every package of a PyO3 `python_distribution` to a real index.
+"""End to end: `pants publish` uploads every package of a PyO3 `python_distribution` to a real
+index.
 
-The index is a pypiserver on loopback that takes uploads only with a password (htpasswd). One repo and
-one index serve the whole module, and the tests run in order: package, publish, install back from
-the index, publish again (rejected, then skipped), publish with a wrong password. Every Pants run
-that sees a password is checked for leaking it.
+The index is a pypiserver on loopback that takes uploads only with a password (htpasswd). One repo
+and one index serve the whole module, and the tests run in order: package, publish, install back
+from the index, publish again (rejected, then skipped), publish with a wrong password. Every Pants
+run that sees a password is checked for leaking it.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ TWINE_TOML = dedent(
     """
 )
 
-# `adder` is a PyO3 package (wheel only) that requires `addertools`, a pure-Python one (sdist and wheel).
+# `adder` is a PyO3 package (wheel only) that requires `addertools`, a pure-Python one (sdist and
+# wheel).
 REPO_FILES = {
     **package_files(
         "adder",
@@ -215,7 +217,8 @@ def _files_containing(root: Path, needle: str) -> list[Path]:
 
 
 def assert_no_leak(repo: TempRepo, result: PantsResult, *secrets_: str) -> None:
-    # Report where a password leaked, never the password itself (pytest would print compared strings).
+    # Report where a password leaked, never the password itself (pytest would print compared
+    # strings).
     for secret in secrets_:
         printed = [
             name

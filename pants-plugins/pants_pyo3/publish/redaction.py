@@ -24,7 +24,8 @@ _PUBLISH_LOGGERS = ("pants.core.goals.publish",)
 
 REDACTED = "<redacted>"
 
-# An environment entry as `repr()` writes it inside `FrozenDict({...})`, whose name says it is a secret.
+# An environment entry as `repr()` writes it inside `FrozenDict({...})`, whose name says it is a
+# secret.
 _SECRET_ENTRY = re.compile(
     r"""(?P<name>'[A-Z0-9_]*(?:PASSWORD|TOKEN|SECRET)[A-Z0-9_]*'): """
     r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""",
@@ -49,7 +50,8 @@ class SecretRedactingFilter(logging.Filter):
 
 
 def install_log_redaction() -> None:
-    """Attach the filter to Pants' publish loggers, once per process (pantsd reloads rules, not modules)."""
+    """Attach the filter to Pants' publish loggers, once per process (pantsd reloads rules, not
+    modules)."""
     for name in _PUBLISH_LOGGERS:
         target = logging.getLogger(name)
         if not any(isinstance(f, SecretRedactingFilter) for f in target.filters):
@@ -57,7 +59,7 @@ def install_log_redaction() -> None:
 
 
 def rules():
-    # No rules of our own: Pants' twine backend does the uploads. Loading the backend is the moment to
-    # protect its logs.
+    # No rules of our own: Pants' twine backend does the uploads. Loading the backend is the moment
+    # to protect its logs.
     install_log_redaction()
     return []

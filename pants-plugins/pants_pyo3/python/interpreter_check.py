@@ -79,10 +79,11 @@ async def check_consumer_interpreter(request: Pyo3ConsumerCheckRequest) -> Check
                     f"""
                     The {request.what} {request.consumer} runs under
                     {consumer_python.implementation} {consumer_python.version}
-                    ({consumer_python.executable.path}), but the `{Pyo3ExtensionTarget.alias}` target
-                    {ext.address} it depends on is built for {ext.describe()}, so the module would
-                    not import. Give both compatible `{Pyo3InterpreterConstraintsField.alias}` (the
-                    extension's are currently {ext.interpreter_constraints}; the consumer's, merged
+                    ({consumer_python.executable.path}), but the `{Pyo3ExtensionTarget.alias}`
+                    target {ext.address} it depends on is built for {ext.describe()}, so the
+                    module would not import. Give both compatible
+                    `{Pyo3InterpreterConstraintsField.alias}` (the extension's are currently
+                    {ext.interpreter_constraints}; the consumer's, merged
                     with its dependencies', are {request.interpreter_constraints}): a package whose
                     module needs fewer versions than the repo says so once, for all its targets,
                     with `{package_defaults(ext.interpreter_constraints)}` in its

@@ -7,9 +7,9 @@ This script runs inside a Pants sandbox under the Python interpreter the module 
 must work on every CPython the plugin supports (3.8+) with only the standard library.
 
 The sandbox's path changes on every run, and Pants writes its files with fresh mtimes; cargo would
-then rebuild everything (paths are part of its fingerprints and of RUSTFLAGS' remaps). So the crate's
-files are mirrored into a fixed directory in a Pants named cache, copying only files whose content
-changed, and cargo builds there with its registry in the same named cache.
+then rebuild everything (paths are part of its fingerprints and of RUSTFLAGS' remaps). So the
+crate's files are mirrored into a fixed directory in a Pants named cache, copying only files whose
+content changed, and cargo builds there with its registry in the same named cache.
 
 Each interpreter ABI and target triple gets its own target directory (`targets/<triple>/<abi>`):
 pyo3 and everything above it is compiled for one interpreter, so builds for several interpreters
@@ -69,8 +69,8 @@ class BuildConfig:
     cargo_args: list[str]
     cargo: str
     target_triple: str
-    # The interpreter ABI the module is compiled for (`abi3` or e.g. `cpython-311-x86_64-linux-gnu`):
-    # each gets a target directory of its own.
+    # The interpreter ABI the module is compiled for (`abi3` or e.g.
+    # `cpython-311-x86_64-linux-gnu`): each gets a target directory of its own.
     abi_tag: str
     # The named cache (relative to the sandbox), and where the module goes.
     cache_dir: str
@@ -134,7 +134,8 @@ def sync_mirror(files: list, crate_dir: str, mirror: str) -> None:
         tmp = dest + ".pyo3-tmp"
         shutil.copyfile(rel, tmp)
         os.replace(tmp, dest)
-    # Files deleted from the crate must disappear from the mirror too, or cargo would still see them.
+    # Files deleted from the crate must disappear from the mirror too, or cargo would still see
+    # them.
     stray = stray_files(wanted, crate_dir, mirror)
     for rel in stray:
         try:
@@ -216,9 +217,9 @@ def lockfile_fix(lock_dir: str) -> str:
     """What to do about an outdated `Cargo.lock` in `lock_dir` (relative to the build root)."""
     return (
         "The plugin builds with `--locked` (the lock file is part of the build's inputs), so "
-        "update it: run `cargo update --workspace` in {0} (it adds what Cargo.toml now asks for without "
-        "upgrading anything else; `cargo update -p <package>` updates one dependency, `cargo "
-        "generate-lockfile` re-resolves them all), then commit {1}.".format(
+        "update it: run `cargo update --workspace` in {0} (it adds what Cargo.toml now asks for "
+        "without upgrading anything else; `cargo update -p <package>` updates one dependency, "
+        "`cargo generate-lockfile` re-resolves them all), then commit {1}.".format(
             lock_dir or ".", os.path.join(lock_dir, "Cargo.lock")
         )
     )
@@ -335,7 +336,8 @@ def init_symbol_problem(path: str, module_name: str):
 
 
 def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
-    """A `RUSTC_WRAPPER` that runs rustc (through `inner`, a user's wrapper, if any) with `extra_args`."""
+    """A `RUSTC_WRAPPER` that runs rustc (through `inner`, a user's wrapper, if any) with
+    `extra_args`."""
     words = [shlex.quote(a) for a in inner] + ['"$@"'] + [shlex.quote(a) for a in extra_args]
     script = "#!/bin/sh\nexec {}\n".format(" ".join(words))
     if os.path.isfile(path):

@@ -3,11 +3,11 @@
 
 """Run `cargo test` or `cargo clippy` on one crate, in the same named cache as the builds.
 
-Like the build driver (`build_extension.py`, shipped beside this file into the sandbox), this script runs
-inside a Pants sandbox under the crate's Python interpreter, so it must work on every CPython the
-plugin supports (3.8+) with only the standard library. It reuses the build driver's mirror, lock,
-`RUSTC_WRAPPER` and interpreter tag, so cargo's registry, the compiled dependencies and the build
-scripts' outputs are shared with `pants package` instead of being compiled again.
+Like the build driver (`build_extension.py`, shipped beside this file into the sandbox), this
+script runs inside a Pants sandbox under the crate's Python interpreter, so it must work on every
+CPython the plugin supports (3.8+) with only the standard library. It reuses the build driver's
+mirror, lock, `RUSTC_WRAPPER` and interpreter tag, so cargo's registry, the compiled dependencies
+and the build scripts' outputs are shared with `pants package` instead of being compiled again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import sysconfig
 
 @dataclasses.dataclass(frozen=True)
 class CargoCommandConfig:
-    """What the cargo command rule tells this program (JSON, as for the build driver's `BuildConfig`)."""
+    """What the cargo command rule tells this program (JSON, as for the build driver's
+    `BuildConfig`)."""
 
     # `test` or `clippy`, and the arguments after cargo's own.
     mode: str
@@ -43,7 +44,8 @@ class CargoCommandConfig:
 BUILD_DRIVER_MODULE = "__pants_pyo3_build"
 
 # Where rustc and the test harness name a source file relative to the crate (cargo runs them in
-# the crate's directory): diagnostics (`--> src/lib.rs:3:5`) and panics (`panicked at src/lib.rs:7:9`).
+# the crate's directory): diagnostics (`--> src/lib.rs:3:5`) and panics
+# (`panicked at src/lib.rs:7:9`).
 _CRATE_RELATIVE_PATH_RE = re.compile(r"(-->\s+|panicked at )([A-Za-z0-9_.][^\s:]*\.rs)(?=:\d)")
 
 

@@ -134,8 +134,8 @@ def test_a_changed_clippy_config_touches_the_crate_in_the_mirror(
 
 
 def test_the_build_driver_uses_the_shared_helpers() -> None:
-    # `cargo test`/clippy must use the build's mirror, lock and remaps: the build's `main` takes them
-    # from the same helpers, so the two can't drift apart.
+    # `cargo test`/clippy must use the build's mirror, lock and remaps: the build's `main` takes
+    # them from the same helpers, so the two can't drift apart.
     source = inspect.getsource(build_extension.main)
     for helper in (
         "cache_layout(cache, key)",

@@ -9,9 +9,9 @@ config and the crate's files under `__pants_pyo3_sdist/`. The config names every
 and where it comes from in the chroot; the plugin computed all of it, including the `pyproject.toml`
 that makes maturin the sdist's build backend, so this module only packs the files.
 
-The archive is deterministic: entries sorted by name, every timestamp `SOURCE_DATE_EPOCH`, no user or
-group names, and a gzip header without a name or time. It runs on any CPython the plugin supports,
-with the standard library only.
+The archive is deterministic: entries sorted by name, every timestamp `SOURCE_DATE_EPOCH`, no user
+or group names, and a gzip header without a name or time. It runs on any CPython the plugin
+supports, with the standard library only.
 """
 
 import gzip

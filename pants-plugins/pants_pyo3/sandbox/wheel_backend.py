@@ -7,7 +7,8 @@ pants-pyo3 writes this file into the build chroot of every `python_distribution`
 include a `pyo3_extension` (with the generated `setup.py`), next to a plan (`PLAN_FILE`), the
 compiled modules of every build and a base wheel (`BASE_DIR`). For each wheel of the plan (one per
 interpreter and target triple, or one per triple for abi3) the backend writes a copy of the base
-wheel holding that wheel's modules, tagged `<python>-<abi>-<platform>` with `Root-Is-Purelib: false`.
+wheel holding that wheel's modules, tagged `<python>-<abi>-<platform>` with
+`Root-Is-Purelib: false`.
 
 The slow parts run earlier, in processes of their own that Pants caches apart (see consumers.py), so
 an edit of the Rust code only re-runs the part that depends on the module:
@@ -84,7 +85,8 @@ def _record_hash(data):
 
 
 def _write_wheel(path, files, dist_info, tags, compress=True):
-    """Write a wheel holding `files` (arcname -> bytes) with a WHEEL file for `tags` and a RECORD."""
+    """Write a wheel holding `files` (arcname -> bytes) with a WHEEL file for `tags` and a
+    RECORD."""
     wheel_meta = "Wheel-Version: 1.0\nGenerator: pants-pyo3\nRoot-Is-Purelib: false\n"
     wheel_meta += "".join("Tag: {}\n".format(tag) for tag in tags)
     entries = dict(files)
@@ -220,7 +222,8 @@ def _plan_wheel(base_files, dist_info, name_version, spec, wheel_directory):
 
 
 def build_base_wheel(base_dir, config_settings=None):
-    """The wheel setuptools builds from the chroot, without any module (see the module docstring)."""
+    """The wheel setuptools builds from the chroot, without any module (see the module
+    docstring)."""
     os.makedirs(base_dir, exist_ok=True)
     return _setuptools().build_wheel(base_dir, config_settings)
 
@@ -228,7 +231,8 @@ def build_base_wheel(base_dir, config_settings=None):
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     with open(PLAN_FILE) as f:
         plan = json.load(f)
-    # The modules generated into the package tree are this machine's builds; each wheel gets its own.
+    # The modules generated into the package tree are this machine's builds; each wheel gets its
+    # own.
     for path in plan["strip"]:
         if os.path.exists(path):
             os.unlink(path)

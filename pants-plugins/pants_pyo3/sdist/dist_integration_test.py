@@ -41,7 +41,9 @@ FILES = {
     **_DEMO_CRATE,
     "src/rust/demo/BUILD": 'cargo_crate(dependencies=["src/rust/helper"])\n',
     "src/rust/helper/BUILD": "cargo_crate()\n",
-    "src/rust/helper/Cargo.toml": '[package]\nname = "helper"\nversion = "0.3.0"\nedition = "2021"\n',
+    "src/rust/helper/Cargo.toml": (
+        '[package]\nname = "helper"\nversion = "0.3.0"\nedition = "2021"\n'
+    ),
     "src/rust/helper/src/lib.rs": "pub fn double(x: i64) -> i64 {\n    2 * x\n}\n",
     "src/python/demo/__init__.py": 'from demo._native import add\n\n__version__ = "0.1.0"\n',
     "src/python/demo/_native.pyi": "def add(a: int, b: int) -> int: ...\n",
@@ -108,8 +110,12 @@ def test_sdist_holds_the_crates_and_a_maturin_project_but_not_the_module(
 
     with tarfile.open(sdist) as tar:
         names = sorted(tar.getnames())
-        pyproject = toml.loads(tar.extractfile("demo-0.1.0/pyproject.toml").read().decode())  # type: ignore[union-attr]
-        pkg_info = tar.extractfile("demo-0.1.0/PKG-INFO").read().decode()  # type: ignore[union-attr]
+        pyproject = toml.loads(
+            tar.extractfile("demo-0.1.0/pyproject.toml").read().decode()  # type: ignore[union-attr]
+        )
+        pkg_info = (
+            tar.extractfile("demo-0.1.0/PKG-INFO").read().decode()  # type: ignore[union-attr]
+        )
     assert names == [
         f"demo-0.1.0/{f}"
         for f in (

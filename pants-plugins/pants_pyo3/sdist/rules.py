@@ -76,8 +76,8 @@ from pants_pyo3.target_types import (
 logger = logging.getLogger(__name__)
 
 # maturin 1.9.4 is the first that sets `PYO3_BUILD_EXTENSION_MODULE` itself, which crates without
-# pyo3's deprecated `extension-module` feature (like the example's) need so as not to link libpython;
-# it also reads every `[tool.maturin]` key written here.
+# pyo3's deprecated `extension-module` feature (like the example's) need so as not to link
+# libpython; it also reads every `[tool.maturin]` key written here.
 MATURIN_REQUIREMENT = "maturin>=1.9.4,<2"
 # Where the chroot holds the sdist's config and crate files, and the module that packs them (next to
 # the wheel backend, which imports it).
@@ -298,9 +298,10 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
         raise Pyo3SdistError(
             softwrap(
                 f"""
-                The `{dist.alias}` {dist.address} has `{SDistField.alias}=True` and holds several
-                `{Pyo3ExtensionTarget.alias}` targets ({', '.join(str(e.address) for e in extensions)}),
-                but its sdist is built by maturin, which builds one extension module per package.
+                The `{dist.alias}` {dist.address} has `{SDistField.alias}=True` and holds
+                several `{Pyo3ExtensionTarget.alias}` targets
+                ({', '.join(str(e.address) for e in extensions)}), but its sdist is built by
+                maturin, which builds one extension module per package.
                 Set `{SDistField.alias}=False` on it (wheels are unaffected), or split it into one
                 `{dist.alias}` per extension.
                 """
@@ -347,8 +348,9 @@ async def pyo3_sdist_inputs(request: Pyo3SdistRequest) -> Pyo3SdistInputs:
     unmapped = [a for a in cargo_args if a not in ("--locked", "--frozen")]
     if unmapped:
         logger.warning(
-            f"The sdist of {dist.address} builds {ext.address} with maturin, which does not get its "
-            f"`{Pyo3CargoArgsField.alias}` {unmapped} (only `--locked` and `--frozen` are carried)."
+            f"The sdist of {dist.address} builds {ext.address} with maturin, which does not get "
+            f"its `{Pyo3CargoArgsField.alias}` {unmapped} (only `--locked` and `--frozen` are "
+            "carried)."
         )
     maturin: dict[str, Any] = {
         "module-name": module_name,

@@ -175,7 +175,10 @@ def test_sdist_archive_is_deterministic(tmp_path: Path) -> None:
             "demo-0.1.0/rust/demo/Cargo.toml",
         ]
         assert {(m.mtime, m.uid, m.uname, m.mode) for m in members} == {(315532800, 0, "", 0o644)}
-        assert tar.extractfile("demo-0.1.0/python/demo/__init__.py").read() == b"print(1)\n"  # type: ignore[union-attr]
+        assert (
+            tar.extractfile("demo-0.1.0/python/demo/__init__.py").read()  # type: ignore[union-attr]
+            == b"print(1)\n"
+        )
 
 
 def test_several_extensions_in_one_sdist_are_refused() -> None:

@@ -35,8 +35,8 @@ class Pyo3Subsystem(Subsystem):
             """
             Environment variables passed to cargo in addition to the ones the plugin sets, as `NAME`
             (taken from the environment Pants runs in) or `NAME=value`, e.g. `HTTPS_PROXY` to reach
-            crates.io through a proxy, or a variable a `build.rs` reads. Their values are part of the
-            build's cache key.
+            crates.io through a proxy, or a variable a `build.rs` reads. Their values are part of
+            the build's cache key.
             """
         ),
         advanced=True,

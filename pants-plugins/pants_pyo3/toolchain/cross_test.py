@@ -251,7 +251,8 @@ def test_probe_fails_without_the_target_standard_library() -> None:
 
 
 def test_setup_script_descriptor_is_a_valid_toolchain() -> None:
-    """The machine's toolchain (from `./pants` or the set-up script's descriptor) parses, if present."""
+    """The machine's toolchain (from `./pants` or the set-up script's descriptor) parses, if
+    present."""
     tc = cross_toolchain()
     if tc is None:
         pytest.skip("No aarch64 toolchain on this machine (build-support/cross/setup-aarch64.sh).")

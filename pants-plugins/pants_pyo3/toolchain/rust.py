@@ -144,13 +144,15 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
             cargo_req,
             cargo_paths,
             "build PyO3 extensions",
-            "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install cargo`)",
+            "Install Rust with rustup (https://rustup.rs) or your OS package manager "
+            "(e.g. `apt-get install cargo`)",
         ),
         (
             rustc_req,
             rustc_paths,
             "build PyO3 extensions",
-            "Install Rust with rustup (https://rustup.rs) or your OS package manager (e.g. `apt-get install rustc`)",
+            "Install Rust with rustup (https://rustup.rs) or your OS package manager "
+            "(e.g. `apt-get install rustc`)",
         ),
         (
             cc_req,
@@ -191,7 +193,8 @@ async def find_rust_toolchain(pyo3: Pyo3Subsystem) -> RustToolchain:
                 # Shell builtins only: the process gets no PATH.
                 '"$1" -vV && sysroot="$("$1" --print sysroot)" && echo "sysroot: $sysroot" && '
                 'echo known: $("$1" --print target-list) && '
-                '{ cd "$sysroot/lib/rustlib" 2>/dev/null && echo installed: * || echo "installed: "; }',
+                '{ cd "$sysroot/lib/rustlib" 2>/dev/null && '
+                'echo installed: * || echo "installed: "; }',
                 "probe",
                 rustc_paths.first_path.path,
             ),

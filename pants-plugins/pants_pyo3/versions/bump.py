@@ -303,7 +303,8 @@ _DUNDER_VERSION_RE = re.compile(
 
 
 def find_dunder_versions(path: str, text: str) -> tuple[VersionPlace, ...]:
-    """Module-level `__version__ = "..."` assignments (others, e.g. computed ones, are left alone)."""
+    """Module-level `__version__ = "..."` assignments (others, e.g. computed ones, are left
+    alone)."""
     return tuple(
         VersionPlace(path, "__version__", m.group("v"), m.start("v"), m.end("v"))
         for m in _DUNDER_VERSION_RE.finditer(text)
@@ -378,9 +379,10 @@ def _artifact_place(
         raise Pyo3VersionBumpError(
             softwrap(
                 f"""
-                Can't find the `{dist.alias}` call of {address} in {', '.join(build_files) or build_dir}
-                to edit its version (is it made by a macro?). Bump it by hand, or declare it
-                directly in the BUILD file with `provides=python_artifact(..., version="...")`.
+                Can't find the `{dist.alias}` call of {address} in
+                {', '.join(build_files) or build_dir} to edit its version (is it made by a macro?).
+                Bump it by hand, or declare it directly in the BUILD file with
+                `provides=python_artifact(..., version="...")`.
                 """
             )
         )
@@ -448,7 +450,8 @@ async def find_dist_version_places(
         toml_path = os.path.join(crate_dir, "Cargo.toml")
         if toml_path not in texts:
             raise Pyo3VersionBumpError(
-                f"The crate in {crate_dir} has no `Cargo.toml`. Put the `cargo_crate` target next to it."
+                f"The crate in {crate_dir} has no `Cargo.toml`. "
+                "Put the `cargo_crate` target next to it."
             )
         package, place = find_cargo_toml_version(toml_path, texts[toml_path])
         places.append(place)

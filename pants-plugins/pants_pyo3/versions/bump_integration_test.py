@@ -87,7 +87,11 @@ def test_bump_then_package_the_example(tmp_path: Path) -> None:
     # So has the sdist, which holds the bumped crate (the package step also checked that the three
     # versions agree).
     with tarfile.open(repo.root / "dist" / "myext-0.2.0.tar.gz") as tar:
-        assert '\nversion = "0.2.0"\n' in tar.extractfile("myext-0.2.0/rust/myext/Cargo.toml").read().decode()  # type: ignore[union-attr]
+        assert '\nversion = "0.2.0"\n' in (
+            tar.extractfile("myext-0.2.0/rust/myext/Cargo.toml")  # type: ignore[union-attr]
+            .read()
+            .decode()
+        )
         names = tar.getnames()
     assert "myext-0.2.0/python/myext/_native.pyi" in names
     assert not any(n.endswith(".so") for n in names), names

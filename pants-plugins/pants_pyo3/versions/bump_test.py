@@ -67,7 +67,9 @@ def write_repo(rule_runner: RuleRunner, init_version: str = "0.1.0") -> dict[str
     files = {
         **crate_files("src/rust/demo"),
         "src/rust/demo/Cargo.lock": CARGO_LOCK,
-        "src/python/demo/__init__.py": f'from demo._native import add\n\n__version__ = "{init_version}"\n',
+        "src/python/demo/__init__.py": (
+            f'from demo._native import add\n\n__version__ = "{init_version}"\n'
+        ),
         "src/python/demo/sub/__init__.py": "",
         "src/python/demo/sub/BUILD": "python_sources()\n",
         "src/python/demo/BUILD": DIST_BUILD,
@@ -141,7 +143,8 @@ def test_inconsistent_versions_are_refused_and_nothing_is_written(rule_runner: R
     assert isinstance(error, InconsistentVersionsError)
     message = str(error)
     for line in (
-        "0.1.0        src/python/demo/BUILD  (python_artifact(version=...) of src/python/demo:dist)",
+        "0.1.0        src/python/demo/BUILD  "
+        "(python_artifact(version=...) of src/python/demo:dist)",
         "0.1.0        src/rust/demo/Cargo.toml  ([package] version of crate demo)",
         "0.1.0        src/rust/demo/Cargo.lock  (Cargo.lock entry of package demo)",
         "0.1.1        src/python/demo/__init__.py  (__version__)",
@@ -194,7 +197,10 @@ def test_artifact_version_span_keeps_formatting() -> None:
 
 
 def test_artifact_version_must_be_a_plain_string() -> None:
-    text = 'V = "0.1.0"\npython_distribution(name="dist", provides=python_artifact(name="d", version=V))\n'
+    text = (
+        'V = "0.1.0"\n'
+        'python_distribution(name="dist", provides=python_artifact(name="d", version=V))\n'
+    )
     with pytest.raises(Pyo3VersionBumpError, match='no `version="..."` written as a plain string'):
         find_artifact_version(
             "BUILD",
@@ -207,7 +213,10 @@ def test_artifact_version_must_be_a_plain_string() -> None:
 
 
 def test_cargo_toml_version_only_in_package_table() -> None:
-    text = '[dependencies]\nversion = "9.9.9"\n\n[package]\nname = "demo"  # the crate\nversion   =   "0.1.0" # ours\n'
+    text = (
+        '[dependencies]\nversion = "9.9.9"\n\n'
+        '[package]\nname = "demo"  # the crate\nversion   =   "0.1.0" # ours\n'
+    )
     name, place = find_cargo_toml_version("Cargo.toml", text)
     assert name == "demo"
     assert (place.version, text[place.start : place.end]) == ("0.1.0", "0.1.0")
@@ -246,7 +255,10 @@ def test_cargo_lock_skips_registry_packages_of_the_same_name() -> None:
 
 
 def test_dunder_version_forms() -> None:
-    text = "__version__: str = '1.2.3'\ndef f():\n    __version__ = '9'\nversion = importlib.metadata.version('x')\n"
+    text = (
+        "__version__: str = '1.2.3'\ndef f():\n    __version__ = '9'\n"
+        "version = importlib.metadata.version('x')\n"
+    )
     (place,) = find_dunder_versions("__init__.py", text)
     assert (place.version, text[place.start : place.end]) == ("1.2.3", "1.2.3")
 

@@ -113,10 +113,10 @@ def manylinux_platforms(
                     needed.setdefault(lib, set()).update(versions)
             symbols = "; ".join(f"{lib} {' '.join(sorted(v))}" for lib, v in sorted(needed.items()))
             raise Pyo3ManylinuxError(
-                f"{label} does not comply with {chosen['name']} (auditwheel: {actual}): its modules "
-                f"need {symbols or 'other libraries'}. Set `[{Pyo3Subsystem.options_scope}].manylinux` "
-                f"to `auto` (tags the wheel {actual}) or to a newer policy, or build on a system with "
-                "an older glibc."
+                f"{label} does not comply with {chosen['name']} (auditwheel: {actual}): "
+                f"its modules need {symbols or 'other libraries'}. "
+                f"Set `[{Pyo3Subsystem.options_scope}].manylinux` to `auto` (tags the wheel "
+                f"{actual}) or to a newer policy, or build on a system with an older glibc."
             )
     if chosen["name"].startswith("linux_"):
         logger.warning(f"{label} complies with no manylinux policy; it keeps the tag {platform}.")

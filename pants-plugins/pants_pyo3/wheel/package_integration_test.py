@@ -33,7 +33,9 @@ DEMO_FILES = {
         """
     ),
     "src/python/app/main.py": "from demo import add\n\nprint(f'answer={add(40, 2)}')\n",
-    "src/python/app/BUILD": 'python_sources(name="lib")\npex_binary(name="app", entry_point="main.py")\n',
+    "src/python/app/BUILD": (
+        'python_sources(name="lib")\npex_binary(name="app", entry_point="main.py")\n'
+    ),
 }
 
 

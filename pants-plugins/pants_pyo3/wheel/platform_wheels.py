@@ -277,7 +277,9 @@ async def pyo3_dist_build_environment(
     files = [
         FileContent(
             "pyproject.toml",
-            f'[build-system]\nrequires = [{requires}]\nbuild-backend = "{BACKEND_MODULE}"\n'.encode(),
+            (
+                f"[build-system]\nrequires = [{requires}]\n" f'build-backend = "{BACKEND_MODULE}"\n'
+            ).encode(),
         ),
         FileContent(wheel_backend.PLAN_FILE, json.dumps(config, indent=1, sort_keys=True).encode()),
         *sbom_files,
