@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two commands on a bare Debian 12 machine (docs/bare-machine.md).
 #
-#   build-support/bare-machine/check.sh      # as root, on a Debian/Ubuntu x86_64 machine
+#   build-support/bare-machine/check.sh                 # as root, on a Debian/Ubuntu x86_64 machine
+#   build-support/bare-machine/check.sh --package-only  # `./pants package ::` and its checks, not the tests
 #
 # 1. A bare Debian 12 (bookworm) root: `debootstrap --variant=minbase` plus only what a new machine of
 #    this kind has (BASE_PACKAGES below). It is cached under $PANTS_PYO3_BARE_CACHE (default
@@ -237,7 +238,7 @@ say "  read-only: $pyenv_root, $rustup_home, $cargo_home/bin; passed: ${env_args
 # A PID namespace (so nothing started inside, pantsd included, outlives the run) with its own proc;
 # unshare dies with this script even if it is killed outright (--pdeathsig), and the namespace with it.
 setpriv --pdeathsig KILL unshare --pid --fork --kill-child --mount-proc="$root/proc" \
-  chroot "$root" /usr/bin/env -i "${env_args[@]}" /bin/bash "$CLONE/build-support/bare-machine/inside.sh" "$CLONE" </dev/null &
+  chroot "$root" /usr/bin/env -i "${env_args[@]}" /bin/bash "$CLONE/build-support/bare-machine/inside.sh" "$CLONE" "$@" </dev/null &
 child=$!
 status=0
 wait "$child" || status=$?
