@@ -157,6 +157,42 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
         out = run(python, pex, "Matrix")
         assert "Hello, Matrix!" in out and "sum_as_string(40, 2)='42'" in out, out
 
+    # `./app.pex` run directly: its shebang (`shebang=` in src/python/app/BUILD) takes `python3`
+    # from PATH, so it runs where the only python3 is 3.11 and there is no python3.8 (what pex
+    # writes by default: the lowest admitted version), and imports the 3.11 build.
+    assert pex.read_bytes().startswith(b"#!/usr/bin/env python3\n"), pex.read_bytes()[:40]
+    only_python3 = tmp_path / "only-python3"
+    only_python3.mkdir()
+    (only_python3 / "python3").symlink_to(find_interpreter("3.11"))
+    usr_bin = tmp_path / "usr-bin-without-python"
+    usr_bin.mkdir()
+    for tool in Path("/usr/bin").iterdir():
+        if not tool.name.startswith("python"):
+            (usr_bin / tool.name).symlink_to(tool)
+    direct_env = {
+        "PATH": f"{only_python3}:{usr_bin}",
+        "HOME": str(tmp_path),
+        "PEX_ROOT": str(tmp_path / "pex_root"),
+    }
+    which_module = "import sys, myext._native as m; print(sys.version_info[:2], m.__file__)"
+    for extra_env, argv, expected in (
+        ({}, ["Direct"], ["Hello, Direct!"]),
+        (
+            {"PEX_INTERPRETER": "1"},
+            ["-c", which_module],
+            ["(3, 11) ", "_native.cpython-311-x86_64-linux-gnu.so"],
+        ),
+    ):
+        proc = subprocess.run(
+            [str(pex), *argv],
+            env={**direct_env, **extra_env},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        assert all(e in proc.stdout for e in expected), (proc.stdout, proc.stderr)
+
     # The aarch64 wheels import under emulation with an aarch64 CPython 3.11 (the one
     # build-support/cross/setup-aarch64.sh unpacks): the version-specific and the abi3 one.
     for wheel, module, function, args, expected in (

@@ -353,7 +353,8 @@ class PlanProblem:
     """Something that stops an extension's builds: what it concerns (for the doctor) and the named
     error the build raises."""
 
-    # "module", "crate", "interpreters", "abi3", "toolchain", "CPython 3.14", "target <triple>".
+    # "module", "crate", "interpreters", "abi3", "toolchain", "CPython 3.14", "target triples",
+    # "target <triple>".
     subject: str
     error: Exception
 
@@ -373,6 +374,8 @@ class Pyo3ExtensionPlanReport:
     abi3_floor: tuple[int, int] | None
     triples: tuple[str, ...]
     problems: tuple[PlanProblem, ...]
+    # The `target_triples` that `[pyo3].host_only` leaves out.
+    left_out: tuple[str, ...] = ()
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -430,6 +433,7 @@ async def report_pyo3_extension_plan(
     except Pyo3ExtensionError as e:
         problem("abi3", e)
     triples: tuple[str, ...] = tgt[Pyo3TargetTriplesField].value or ()
+    left_out: tuple[str, ...] = ()
     try:
         toolchain = await Get(RustToolchain)
     except RustToolchainNotFoundError as e:
@@ -437,9 +441,9 @@ async def report_pyo3_extension_plan(
     else:
         triples = extension_triples(tgt, toolchain)
         if pyo3.host_only:
-            problem("target", host_only_problem(tgt, triples, toolchain, pyo3))
-            left_out = [t for t in triples if t != toolchain.host]
-            if left_out:
+            problem("target triples", host_only_problem(tgt, triples, toolchain, pyo3))
+            left_out = tuple(t for t in triples if t != toolchain.host)
+            if left_out and toolchain.host in triples:
                 logger.info(
                     f"{tgt.address}: building for {toolchain.host} only "
                     f"([{pyo3.options_scope}].host_only), not for {', '.join(left_out)}"
@@ -469,6 +473,7 @@ async def report_pyo3_extension_plan(
         abi3_floor=floor,
         triples=triples,
         problems=tuple(problems),
+        left_out=left_out,
     )
 
 

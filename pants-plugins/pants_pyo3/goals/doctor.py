@@ -456,6 +456,11 @@ async def check_extension(request: ExtensionCheckRequest) -> DoctorSection:
         lines.append(
             DoctorLine(False, "target triples: the host's, unknown without a Rust toolchain")
         )
+    host_missing = report.problem("target triples")
+    if host_missing is not None:
+        lines.append(
+            DoctorLine(False, "target triples: none is this machine's", _error_text(host_missing))
+        )
     triple_sections = await MultiGet(
         Get(
             DoctorSection,
@@ -469,6 +474,10 @@ async def check_extension(request: ExtensionCheckRequest) -> DoctorSection:
     )
     for triple_section in triple_sections:
         lines.extend(triple_section.lines)
+    lines.extend(
+        DoctorLine(True, f"target {triple}: left out (`[pyo3].host_only`)")
+        for triple in report.left_out
+    )
     return DoctorSection(title, tuple(lines))
 
 

@@ -245,6 +245,35 @@ def test_configured_cross_toolchain(rule_runner: RuleRunner) -> None:
     )
 
 
+def test_host_only_lists_the_triples_it_leaves_out(rule_runner: RuleRunner) -> None:
+    riscv = "riscv64gc-unknown-linux-gnu"
+    out = doctor(
+        rule_runner,
+        f', interpreter_constraints=["CPython==3.11.*"], target_triples=["{HOST}", "{riscv}"]',
+        "--pyo3-host-only",
+    ).stdout
+    assert_lines(
+        out,
+        f"✓ target {HOST} (host): host toolchain",
+        f"✓ target {riscv}: left out (`[pyo3].host_only`)",
+    )
+
+
+def test_host_only_without_the_host_triple_is_a_failure(rule_runner: RuleRunner) -> None:
+    riscv = "riscv64gc-unknown-linux-gnu"
+    result = doctor(
+        rule_runner,
+        f', interpreter_constraints=["CPython==3.11.*"], target_triples=["{riscv}"]',
+        "--pyo3-host-only",
+        exit_code=1,
+    )
+    assert_lines(
+        result.stdout,
+        "✗ target triples: none is this machine's",
+        f"fix: `[pyo3].host_only` builds for this machine's triple (`{HOST}`) only",
+    )
+
+
 def test_missing_toolchain_unusable_crate_and_bad_policy_are_reported_not_raised(
     rule_runner: RuleRunner, tmp_path: Path
 ) -> None:
