@@ -111,6 +111,7 @@ def test_manylinux_policy_links_with_zig_and_auto_keeps_the_host_linker(tmp_path
     assert wheel.name == "demo-0.1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 
     # `auto` tags the wheel with what auditwheel found for the host linker's module instead.
+    wheel.unlink()
     repo.write({"pants.toml": PANTS_TOML.replace('manylinux = "off"', 'manylinux = "auto"')})
     repo.pants("package", "src/python/demo:dist").assert_success()
     [wheel] = (repo.root / "dist").glob("demo-0.1.0-*.whl")
