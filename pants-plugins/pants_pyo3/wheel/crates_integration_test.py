@@ -45,8 +45,9 @@ MATURIN_TARGET_DIR = os.path.expanduser("~/.cache/pants-pyo3-tests/maturin-crate
 # In every comparison. setuptools (the plugin's base wheel) writes `top_level.txt` and
 # `namespace_packages.txt`, maturin doesn't; neither is read by pip or at import.
 SETUPTOOLS_ONLY = frozenset({"DIST-INFO/top_level.txt", "DIST-INFO/namespace_packages.txt"})
-# maturin (>= 1.10) writes a CycloneDX SBOM of the crate's dependencies; the plugin doesn't (yet).
-MATURIN_ONLY = frozenset({"DIST-INFO/sboms/SBOM"})
+# Both write a CycloneDX SBOM of the crate's dependencies (maturin >= 1.10; the plugin since #20),
+# under the same name: nothing is maturin's alone.
+MATURIN_ONLY: frozenset[str] = frozenset()
 # Pants writes `Requires-Python` from the distribution's interpreter constraints (here
 # `CPython==3.11.*`); maturin only from `requires-python` in `pyproject.toml`.
 REQUIRES_PYTHON_FROM_CONSTRAINTS = {"Requires-Python": (("==3.11.*",), ())}
