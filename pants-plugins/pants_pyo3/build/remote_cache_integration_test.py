@@ -152,7 +152,6 @@ def test_second_checkout_gets_the_cargo_build_from_the_remote_cache(
     counters = _counters(result)
     assert counters["remote_cache_requests_uncached"] >= 1, counters
     assert f"Completed: {CARGO_DESCRIPTION}" in result.stderr, result.stderr
-    assert (
-        "b + a"
-        in (first_home / "named_caches/pants_pyo_cargo/src/src/rust/demo/src/lib.rs").read_text()
-    )
+    # The build ran in this checkout's mirror (one per build root, under `src/`).
+    mirrored = (first_home / "named_caches/pants_pyo_cargo/src").glob("*/src/rust/demo/src/lib.rs")
+    assert any("b + a" in lib.read_text() for lib in mirrored)

@@ -111,8 +111,8 @@ def test_every_interpreter_of_the_matrix_and_the_host_triple(rule_runner: RuleRu
         f"✓ target {HOST} (host): host toolchain, sysroot ",
         'Wheels\n  ✓ `[pyo3].manylinux = "manylinux2014"`: modules for glibc Linux triples are '
         "linked, and their C code compiled, for glibc 2.17 with zig; each wheel must comply with "
-        "manylinux2014, checked by auditwheel 6.1.0's analysis, run in the wheel build (Pants "
-        "fetches it as a build requirement; nothing to install)",
+        "manylinux2014, checked by auditwheel 6.1.0's analysis, run in the wheel build (installed "
+        "from `[pyo3-auditwheel]`'s lockfile; nothing to install)",
         # zig is installed by the plugin: reported, never a failure.
         "✓ zig 0.17.1 (ziglang==0.17.1): ",
         "✓ cargo cache ",
