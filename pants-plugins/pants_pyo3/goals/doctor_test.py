@@ -139,7 +139,7 @@ def test_abi3_floor_against_the_admitted_versions(rule_runner: RuleRunner) -> No
         "✗ abi3 floor CPython 3.10 is above admitted 3.9",
         "fix: The `pyo3_extension` target src/python/demo:native enables pyo3's abi3 feature "
         "for CPython >= 3.10",
-        'Raise the constraints to `["CPython>=3.10"]`',
+        '`__defaults__(all=dict(interpreter_constraints=["CPython>=3.10,<3.12"]))`',
     )
     assert "1 problem(s)" in result.stderr, result.stderr
 
