@@ -37,7 +37,6 @@ def manifest(pyo3: str = '"0.29"', **kwargs):
 def test_reads_package_and_lib() -> None:
     m = manifest(default_features=False)
     assert (m.package_name, m.version, m.lib_name) == ("my-ext", "1.2.3", "my_ext")
-    assert m.crate_types == ("cdylib", "rlib")
     assert m.abi3_floor is None
 
 
