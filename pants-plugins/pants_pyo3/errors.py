@@ -52,7 +52,7 @@ class Pyo3GlibcBaselineError(Pyo3BuildError):
     """A crate's code calls a glibc function that its manylinux baseline's glibc lacks."""
 
 
-class CargoManifestError(Pyo3Error, ValueError):
+class CargoManifestError(Pyo3ExtensionError, ValueError):
     """A crate's `Cargo.toml` can't be used to build a PyO3 extension."""
 
 
