@@ -127,7 +127,7 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     # runs auditwheel 6.1.0 (the last for CPython 3.8); this is a later one, which also reads other
     # architectures' wheels (6.1.0's `show` judges an aarch64 wheel by the host's policies).
     tools = make_venv(find_interpreter("3.11"), tmp_path / "tools")
-    pip_install(tools, ["auditwheel==6.8.2", "twine==5.1.1"])
+    pip_install(tools, ["auditwheel==6.8.2", "twine==6.1.0"])
     for name, m in wheels.items():
         assert m is not None
         shown = run(tools.parent / "auditwheel", "show", dist / name)
