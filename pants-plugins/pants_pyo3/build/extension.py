@@ -249,10 +249,7 @@ async def build_pyo3_extension(
             )
         )
     if result.exit_code == build_extension.EXIT_LOCKFILE_OUTDATED:
-        raise Pyo3LockfileOutdatedError(
-            f"Building the `{Pyo3ExtensionTarget.alias}` target {tgt.address} failed: the crate's "
-            f"Cargo.lock does not match its Cargo.toml.\n\n{stderr}"
-        )
+        raise Pyo3LockfileOutdatedError.for_target(tgt.address, stderr)
     if result.exit_code == 0:
         written = [
             line[len(build_extension.SOURCE_TREE_WRITE) :]
