@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -25,9 +24,11 @@ from pants_pyo3.stubs.rules import (
 )
 from pants_pyo3.target_types import Pyo3ExtensionSourcesField
 from pants_pyo3.testutil import (
+    INLINE_PYMODULE_RS,
     PYO3_REQUIREMENT,
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
+    example_cargo_lock,
     plugin_rule_runner,
     rule_runner_env,
     shared_named_caches_arg,
@@ -35,52 +36,7 @@ from pants_pyo3.testutil import (
 
 ADDRESS = Address("src/python/demo", target_name="native")
 
-# The example's lock (`//:example`), for a crate named `demo` with the same dependencies: the
-# stub's pyo3-introspection is picked from it.
-EXAMPLE_LOCK = Path("src/rust/pp3sum/Cargo.lock").read_text()
-DEMO_LOCK = EXAMPLE_LOCK.replace('name = "pp3sum"', 'name = "demo"')
-
-# A class with methods, functions with defaults and an `Option`: what the stub must describe.
-INLINE_MODULE = """\
-use pyo3::prelude::*;
-
-#[pymodule]
-mod _native {
-    use pyo3::prelude::*;
-
-    /// A running total.
-    #[pyclass]
-    struct Total {
-        value: i64,
-    }
-
-    #[pymethods]
-    impl Total {
-        #[new]
-        #[pyo3(signature = (start=0))]
-        fn new(start: i64) -> Self {
-            Total { value: start }
-        }
-
-        fn add(&mut self, amount: i64) -> i64 {
-            self.value += amount;
-            self.value
-        }
-    }
-
-    #[pyfunction]
-    #[pyo3(signature = (a, b=2))]
-    fn add(a: i64, b: i64) -> i64 {
-        a + b
-    }
-
-    #[pyfunction]
-    #[pyo3(signature = (name=None))]
-    fn greet(name: Option<String>) -> String {
-        format!("hello {}", name.unwrap_or_default())
-    }
-}
-"""
+DEMO_LOCK = example_cargo_lock("demo")
 
 FUNCTION_MODULE = """\
 use pyo3::prelude::*;
@@ -163,7 +119,7 @@ def stubs(rule_runner: RuleRunner) -> Pyo3Stubs:
 def test_the_stub_describes_an_inline_module_beside_it(rule_runner: RuleRunner) -> None:
     # `strip = true` would drop the symbols pyo3's data is found by: the stub's build keeps them.
     rule_runner.write_files(
-        {**crate(INLINE_MODULE, profile="\n[profile.release]\nstrip = true\n"), **package()}
+        {**crate(INLINE_PYMODULE_RS, profile="\n[profile.release]\nstrip = true\n"), **package()}
     )
     tgt = rule_runner.get_target(ADDRESS)
     generated = rule_runner.request(
