@@ -41,6 +41,10 @@ class Pyo3LockfileOutdatedError(Pyo3BuildError):
         )
 
 
+class Pyo3StubsError(Pyo3ExtensionError):
+    """An extension's type stub can't be generated from its crate."""
+
+
 class Pyo3InterpreterMismatchError(Pyo3ExtensionError):
     """A consumer runs an interpreter the extension isn't built for."""
 
