@@ -49,6 +49,7 @@ from pants_pyo3.wheel.auditwheel import (
     Pyo3ModuleAnalysisRequest,
     manylinux_platforms,
 )
+from pants_pyo3.wheel.backend import BACKEND_MODULE, BUILD_REQUIREMENTS, MODULES_DIR
 from pants_pyo3.wheel.base_wheel import Pyo3BaseWheel, Pyo3BaseWheelRequest
 from pants_pyo3.wheel.license import (
     LicenseFiles,
@@ -57,7 +58,6 @@ from pants_pyo3.wheel.license import (
     dist_license_expression,
 )
 from pants_pyo3.wheel.sbom import Pyo3Sbom, Pyo3SbomRequest
-from pants_pyo3.wheel.tool_pex import BACKEND_MODULE, BUILD_REQUIREMENTS, MODULES_DIR
 
 # Where the SBOMs and license files go in the build chroot; the backend puts them into each wheel.
 META_DIR = "_pants_pyo3_meta"
