@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import InterpreterConstraintsField, PythonResolveField
@@ -15,6 +17,7 @@ from pants.engine.target import (
     AsyncFieldMixin,
     BoolField,
     Dependencies,
+    FieldSet,
     InvalidFieldException,
     MultipleSourcesField,
     StringField,
@@ -78,6 +81,22 @@ class CargoCrateTarget(Target):
         build the crate into that package's extension module.
         """
     )
+
+
+@dataclass(frozen=True)
+class CargoCrateFieldSet(FieldSet):
+    """A `cargo_crate` for a tool that runs on one crate (`cargo test`, clippy, rustfmt), unless
+    the crate sets the tool's skip field."""
+
+    required_fields = (CargoCrateSourcesField,)
+    # The tool's `skip_<tool>` field, a plugin field of `cargo_crate`.
+    skip_field: ClassVar[type[BoolField]]
+
+    sources: CargoCrateSourcesField
+
+    @classmethod
+    def opt_out(cls, tgt: Target) -> bool:
+        return tgt.get(cls.skip_field).value
 
 
 class Pyo3ExtensionSourcesField(MultipleSourcesField):

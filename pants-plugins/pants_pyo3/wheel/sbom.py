@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import toml
 from pants.engine.addresses import Address
-from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target
 from pants.util.logging import LogLevel
@@ -213,8 +213,8 @@ async def pyo3_sbom(request: Pyo3SbomRequest, toolchain: RustToolchain) -> Pyo3S
         default_features=tgt[Pyo3DefaultFeaturesField].value,
         cache_dir=CACHE_PATH,
     )
-    process = await Get(
-        Process,
+    result = await Get(
+        FallibleProcessResult,
         CargoProcess(
             program="cargo_metadata.py",
             config_json=config_json(config),
@@ -223,7 +223,6 @@ async def pyo3_sbom(request: Pyo3SbomRequest, toolchain: RustToolchain) -> Pyo3S
             description=f"Listing the crates of {tgt.address} for its SBOM ({request.triple})",
         ),
     )
-    result = await Get(FallibleProcessResult, Process, process)
     if result.exit_code != 0:
         raise Pyo3SbomError(
             f"`cargo metadata` failed on the crate of the `{Pyo3ExtensionTarget.alias}` target "
