@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -334,3 +335,22 @@ def test_baseline_builds_have_target_directories_of_their_own() -> None:
         build_extension.baseline_triple_dir(config("x86_64-linux-gnu.2.17"))
         == "x86_64-unknown-linux-gnu+glibc2.17"
     )
+
+
+def test_the_rustc_wrapper_runs_the_users_wrapper_with_the_remaps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = str(tmp_path / "cache")
+    wrapper = Path(build_extension.cache_layout(cache, KEY_311)["wrapper"])
+    monkeypatch.setenv("RUSTC_WRAPPER", "/opt/my wrapper")
+    build_extension.write_rustc_wrapper(cache, KEY_311)
+    remaps = " ".join(shlex.quote(r) for r in build_extension.path_remaps(cache, KEY_311))
+    assert wrapper.read_text() == f"#!/bin/sh\nexec '/opt/my wrapper' \"$@\" {remaps}\n"
+    assert os.access(wrapper, os.X_OK)
+    # Rewritten only when it changes: cargo keys its fingerprints on the wrapper.
+    os.utime(wrapper, ns=(1, 1))
+    build_extension.write_rustc_wrapper(cache, KEY_311)
+    assert wrapper.stat().st_mtime_ns == 1
+    monkeypatch.delenv("RUSTC_WRAPPER")
+    build_extension.write_rustc_wrapper(cache, KEY_311)
+    assert wrapper.read_text() == f'#!/bin/sh\nexec "$@" {remaps}\n'

@@ -60,12 +60,10 @@ def argv_for(cfg: CargoMetadataConfig, manifest: str) -> list:
 def main() -> None:
     build = importlib.import_module(BUILD_DRIVER_MODULE)
     cfg = build.read_config(CargoMetadataConfig, sys.argv[1])
-    cache = os.path.realpath(cfg.cache_dir)
     # The cargo home is the same for every target directory.
-    layout = build.cache_layout(cache, build.target_key(cfg.target_triple, "metadata"))
+    key = build.target_key(cfg.target_triple, "metadata")
+    cache, layout = build.prepared_cache(cfg.cache_dir, key)
     mirror = layout["mirror"]
-    os.makedirs(mirror, exist_ok=True)
-    os.makedirs(layout["cargo_home"], exist_ok=True)
     manifest = os.path.join(mirror, cfg.crate_dir, "Cargo.toml")
     env = dict(os.environ, CARGO_HOME=layout["cargo_home"], CARGO_TERM_COLOR="never")
     with build.mirror_synced(cache, cfg.files, cfg.crate_dir):
