@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.target_types import InterpreterConstraintsField, PythonResolveField
+from pants.backend.python.target_types import (
+    InterpreterConstraintsField,
+    PythonProvidesField,
+    PythonResolveField,
+)
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
 from pants.engine.target import (
@@ -359,3 +363,9 @@ class Pyo3ExtensionTarget(Target):
         get a platform tag.
         """
     )
+
+
+def dist_of_closure(targets: Iterable[Target]) -> Target:
+    """The `python_distribution` a `DistBuildEnvironmentRequest` hook is called for: the root of
+    the closure its `target_addresses` name, which comes first."""
+    return next(t for t in targets if t.has_field(PythonProvidesField))
