@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pants_pyo3.testutil import PANTS_TOML, TempRepo, package_files
+from pants_pyo3.testutil import PANTS_TOML, TempRepo, crate_files, package_files
 
 ADDRESS = "src/python/demo:native"
 BUILD = "src/python/demo/BUILD"
@@ -181,12 +181,15 @@ CASES = [
     Case(
         "sdist of two extensions",
         lambda f: (
+            f.update(
+                crate_files("src/rust/other", package="other", lib_name="_other", pymodule="_other")
+            ),
             f.__setitem__(
                 BUILD,
                 f[BUILD]
                 .replace("sdist=False,", "")
                 .replace('dependencies=[":demo"]', 'dependencies=[":demo", ":other"]')
-                + 'pyo3_extension(name="other", crate="src/rust/demo", '
+                + 'pyo3_extension(name="other", crate="src/rust/other", '
                 'module_name="demo._other")\n',
             ),
         ),

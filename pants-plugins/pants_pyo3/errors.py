@@ -31,6 +31,19 @@ class Pyo3ImportCheckError(Pyo3BuildError):
 class Pyo3LockfileOutdatedError(Pyo3BuildError):
     """A crate's `Cargo.lock` doesn't match its `Cargo.toml`, and builds use `--locked`."""
 
+    @classmethod
+    def for_target(cls, address: object, stderr: str) -> Pyo3LockfileOutdatedError:
+        """The error for `address`, whichever cargo command (build, metadata) found the lock out of
+        date; `stderr` is cargo's complaint followed by the fix (the sandbox programs write it)."""
+        return cls(
+            f"Building the `pyo3_extension` target {address} failed: the crate's Cargo.lock does "
+            f"not match its Cargo.toml.\n\n{stderr}"
+        )
+
+
+class Pyo3StubsError(Pyo3ExtensionError):
+    """An extension's type stub can't be generated from its crate."""
+
 
 class Pyo3InterpreterMismatchError(Pyo3ExtensionError):
     """A consumer runs an interpreter the extension isn't built for."""

@@ -16,6 +16,7 @@ from pants_pyo3.pyproject import rules as pyproject
 from pants_pyo3.python import codegen, dependency_inference, interpreter_check, module_mapper
 from pants_pyo3.sandbox import programs
 from pants_pyo3.sdist import rules as sdist
+from pants_pyo3.stubs import rules as stubs
 from pants_pyo3.subsystems import auditwheel as auditwheel_subsystem
 from pants_pyo3.subsystems import cross as cross_subsystem
 from pants_pyo3.target_types import CargoCrateTarget, Pyo3ExtensionTarget
@@ -40,6 +41,7 @@ def rules():
         *extension.rules(),
         *programs.rules(),
         *codegen.rules(),
+        *stubs.rules(),
         *dependency_inference.rules(),
         *module_mapper.rules(),
         *interpreter_check.rules(),

@@ -27,6 +27,7 @@ from pants.engine.target import (
     StringField,
     StringSequenceField,
     Target,
+    TriBoolField,
 )
 from pants.util.strutil import help_text, softwrap
 from pants_pyo3.errors import Pyo3InterpreterNotFoundError
@@ -334,6 +335,29 @@ class Pyo3ManylinuxField(StringField):
         return value.strip() if value is not None else None
 
 
+class Pyo3GenerateStubsField(TriBoolField):
+    alias = "generate_stubs"
+    default = None
+    help = help_text(
+        """
+        Whether to generate the module's type stub (`<module>.pyi`) from the crate; defaults to
+        `[pyo3].generate_stubs`.
+
+        The crate is built once more, for this machine and one interpreter, with pyo3's
+        `experimental-inspect` feature, and pyo3's `pyo3-introspection` (the release for the
+        crate's pyo3 minor version, 0.26 or newer, read from its `Cargo.lock`) writes the stub
+        from what that build holds. The stub is generated next to the module in its package, so
+        `check` (mypy), `python_tests`, wheels and sdists get it like a stub written by hand. The
+        modules that go into wheels, tests and pex files are built without the feature.
+
+        pyo3 describes only modules declared as an inline `#[pymodule] mod`, not by a
+        `#[pymodule] fn`, and only what it knows the Python types of (see the README's "Type
+        checking"). A stub written by hand wins: if the package has `<module>.pyi` (or
+        `<module>/__init__.pyi`) in the source tree, nothing is generated.
+        """
+    )
+
+
 class Pyo3ExtensionTarget(Target):
     alias = "pyo3_extension"
     core_fields = (
@@ -349,6 +373,7 @@ class Pyo3ExtensionTarget(Target):
         Pyo3InterpreterConstraintsField,
         Pyo3TargetTriplesField,
         Pyo3ManylinuxField,
+        Pyo3GenerateStubsField,
         PythonResolveField,
     )
     help = help_text(

@@ -123,6 +123,57 @@ def crate_files(
     }
 
 
+# A crate's `lib.rs` with an inline `#[pymodule] mod _native` (pyo3 describes those for type stubs):
+# a class with methods, functions with defaults and an `Option`.
+INLINE_PYMODULE_RS = """\
+use pyo3::prelude::*;
+
+#[pymodule]
+mod _native {
+    use pyo3::prelude::*;
+
+    /// A running total.
+    #[pyclass]
+    struct Total {
+        value: i64,
+    }
+
+    #[pymethods]
+    impl Total {
+        #[new]
+        #[pyo3(signature = (start=0))]
+        fn new(start: i64) -> Self {
+            Total { value: start }
+        }
+
+        fn add(&mut self, amount: i64) -> i64 {
+            self.value += amount;
+            self.value
+        }
+    }
+
+    #[pyfunction]
+    #[pyo3(signature = (a, b=2))]
+    fn add(a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    #[pyfunction]
+    #[pyo3(signature = (name=None))]
+    fn greet(name: Option<String>) -> String {
+        format!("hello {}", name.unwrap_or_default())
+    }
+}
+"""
+
+
+def example_cargo_lock(package: str) -> str:
+    """The example's `Cargo.lock` (pyo3 =0.29.3; the root BUILD's `example` target puts it in a
+    test's sandbox), for a crate named `package` with the same dependencies."""
+    lock = Path("src/rust/pp3sum/Cargo.lock").read_text()
+    return lock.replace('name = "pp3sum"', f'name = "{package}"')
+
+
 def package_files(
     name: str,
     *,

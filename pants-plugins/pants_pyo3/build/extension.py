@@ -155,8 +155,22 @@ async def build_pyo3_extension(
         ext_suffix = cross_build.ext_suffix
         abi_tag = cross_build.abi_tag
 
+    features = list(tgt[Pyo3FeaturesField].value)
+    profile = tgt[Pyo3ProfileField].value
+    if request.inspect:
+        # The build a type stub is read from (see `stubs/rules.py`): pyo3's introspection data in
+        # it, in a target directory of its own (seeded from another of the triple's, built with
+        # this machine's linker) that never holds a module of a wheel.
+        features.append("pyo3/experimental-inspect")
+        abi_tag = f"{abi_tag}+inspect"
+        if request.keep_symbols:
+            env_name = f"CARGO_PROFILE_{profile.upper().replace('-', '_')}_STRIP"
+            cross_vars = FrozenDict({**cross_vars, env_name: "debuginfo"})
+
     # A manylinux policy is a glibc baseline: zig links the module (and compiles its C code) for it.
-    policy = pyo3.manylinux_for(tgt[Pyo3ManylinuxField].value)
+    # Not the stub's build: no wheel gets it, and zig's linker drops the symbol table pyo3's
+    # introspection data is found by.
+    policy = "off" if request.inspect else pyo3.manylinux_for(tgt[Pyo3ManylinuxField].value)
     glibc = policy_glibc(policy)
     target = zig_target(request.triple, glibc) if glibc else None
     if target and glibc < RUST_MIN_GLIBC:
@@ -186,8 +200,8 @@ async def build_pyo3_extension(
         files=sorted(crate.sources.snapshot.files),
         package=crate.manifest.package_name,
         module_name=module_name,
-        profile=tgt[Pyo3ProfileField].value,
-        features=list(tgt[Pyo3FeaturesField].value),
+        profile=profile,
+        features=features,
         default_features=tgt[Pyo3DefaultFeaturesField].value,
         cargo_args=[*pyo3.cargo_args, *tgt[Pyo3CargoArgsField].value],
         cargo=cargo,
@@ -195,9 +209,12 @@ async def build_pyo3_extension(
         abi_tag=abi_tag,
         cache_dir=CACHE_PATH,
         output=os.path.join(_OUT, python_root.path, module_path),
-        # Only a module this machine can load is imported (cross builds are not: see README).
-        import_check=host,
-        watched_dirs=sorted(
+        # Only a module this machine can load is imported (cross builds are not: see README). The
+        # stub's build is the same code, checked by the module's own build.
+        import_check=host and not request.inspect,
+        watched_dirs=[]
+        if request.inspect
+        else sorted(
             {
                 # Not a crate at the build root: that would walk the whole repo.
                 *(
@@ -220,7 +237,9 @@ async def build_pyo3_extension(
             input_digest=crate.sources.snapshot.digest,
             interpreter=interpreter,
             description=(
-                f"Building {tgt.address} with cargo ({tgt[Pyo3ProfileField].value}, "
+                f"Building {tgt.address} with cargo "
+                + ("for its type stub (experimental-inspect, " if request.inspect else "(")
+                + f"{profile}, "
                 f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple}"
                 + (f", glibc {glibc[0]}.{glibc[1]} with zig)" if zig else ")")
             ),
@@ -248,10 +267,7 @@ async def build_pyo3_extension(
             )
         )
     if result.exit_code == build_extension.EXIT_LOCKFILE_OUTDATED:
-        raise Pyo3LockfileOutdatedError(
-            f"Building the `{Pyo3ExtensionTarget.alias}` target {tgt.address} failed: the crate's "
-            f"Cargo.lock does not match its Cargo.toml.\n\n{stderr}"
-        )
+        raise Pyo3LockfileOutdatedError.for_target(tgt.address, stderr)
     if result.exit_code == 0:
         written = [
             line[len(build_extension.SOURCE_TREE_WRITE) :]

@@ -92,6 +92,12 @@ class Pyo3ExtensionBuildRequest:
     target: Target
     interpreter: Pyo3Interpreter
     triple: str
+    # The build the type stub is read from (`stubs/rules.py`): pyo3's `experimental-inspect` on,
+    # in a target directory of its own, never the module that goes into wheels, tests or pex files.
+    inspect: bool = False
+    # For that build: keep the symbol table a profile with `strip = true` would remove (the stub
+    # generator finds pyo3's data by its symbols).
+    keep_symbols: bool = False
 
 
 @dataclass(frozen=True)

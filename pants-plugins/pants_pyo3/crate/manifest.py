@@ -30,6 +30,9 @@ class CargoManifest:
     abi3: bool = False
     # The crate's own `[features]` that the build leaves off (named by the missing-module error).
     disabled_features: tuple[str, ...] = ()
+    # Whether `[dependencies]` names `pyo3` itself (not renamed), so that `--features pyo3/...`
+    # reaches it (the stub build's `experimental-inspect`).
+    pyo3_dependency: bool = False
 
 
 def _enabled_features(
@@ -100,6 +103,7 @@ def parse_cargo_manifest(
         disabled_features=tuple(
             sorted(set(manifest.get("features", {})) - crate_features - {"default"})
         ),
+        pyo3_dependency="pyo3" in manifest.get("dependencies", {}),
     )
 
 

@@ -213,6 +213,19 @@ def without_locked_advice(stderr: str) -> str:
     return _LOCKED_ADVICE_RE.sub("", stderr)
 
 
+def lock_dir_of(files: list, crate_dir: str):
+    """The directory of the `Cargo.lock` cargo uses for the crate in `crate_dir`, if the build has
+    one: the crate's own, or its workspace's in a directory above it. Builds then pass `--locked`,
+    so an outdated lock is an error, not a lock cargo silently rewrites in the mirror."""
+    present = set(files)
+    parts = crate_dir.strip("/").split("/") if crate_dir.strip("/") else []
+    for i in range(len(parts), -1, -1):
+        lock_dir = "/".join(parts[:i])
+        if os.path.join(lock_dir, "Cargo.lock") in present:
+            return lock_dir
+    return None
+
+
 def lockfile_fix(lock_dir: str) -> str:
     """What to do about an outdated `Cargo.lock` in `lock_dir` (relative to the build root)."""
     return (
@@ -452,7 +465,8 @@ def main() -> None:
         argv += ["--features", ",".join(cfg.features)]
     if not cfg.default_features:
         argv.append("--no-default-features")
-    if os.path.join(cfg.crate_dir, "Cargo.lock") in cfg.files:
+    lock_dir = lock_dir_of(cfg.files, cfg.crate_dir)
+    if lock_dir is not None:
         argv.append("--locked")
     argv += cfg.cargo_args
 
@@ -510,7 +524,7 @@ def main() -> None:
             stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
             if lockfile_outdated(stderr):
                 sys.stderr.write(without_locked_advice(stderr))
-                fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(cfg.crate_dir))
+                fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(lock_dir or cfg.crate_dir))
             sys.stderr.write(stderr)
             # With zig, cargo's diagnostics name the functions the glibc baseline lacks.
             missing = missing_baseline_functions(stderr) if cfg.zig else []

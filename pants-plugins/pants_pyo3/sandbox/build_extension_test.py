@@ -354,3 +354,20 @@ def test_the_rustc_wrapper_runs_the_users_wrapper_with_the_remaps(
     monkeypatch.delenv("RUSTC_WRAPPER")
     build_extension.write_rustc_wrapper(cache, KEY_311)
     assert wrapper.read_text() == f'#!/bin/sh\nexec "$@" {remaps}\n'
+
+
+def test_the_lock_cargo_uses_is_the_crates_or_its_workspaces() -> None:
+    # `--locked` (and the fix an outdated lock names) follows the lock cargo reads: the crate's
+    # own, else the nearest one above it (a Cargo workspace's root), else none.
+    member = ["ws/crates/ext/Cargo.toml", "ws/crates/ext/src/lib.rs", "ws/Cargo.toml"]
+    assert build_extension.lock_dir_of(member, "ws/crates/ext") is None
+    assert build_extension.lock_dir_of(member + ["ws/Cargo.lock"], "ws/crates/ext") == "ws"
+    both = member + ["ws/Cargo.lock", "ws/crates/ext/Cargo.lock"]
+    assert build_extension.lock_dir_of(both, "ws/crates/ext") == "ws/crates/ext"
+    # The nearest one wins (the sandbox only holds the crate's and its workspace root's), and a
+    # crate at the build root has its own.
+    assert build_extension.lock_dir_of(member + ["ws/crates/Cargo.lock"], "ws/crates/ext") == (
+        "ws/crates"
+    )
+    assert build_extension.lock_dir_of(["Cargo.toml", "Cargo.lock"], "") == ""
+    assert "in src/rust/demo" in build_extension.lockfile_fix("src/rust/demo")

@@ -37,7 +37,7 @@ class CargoMetadataConfig:
     cache_dir: str
 
 
-def argv_for(cfg: CargoMetadataConfig, manifest: str) -> list:
+def argv_for(cfg: CargoMetadataConfig, manifest: str, lock_dir: str | None) -> list:
     argv = [
         cfg.cargo,
         "metadata",
@@ -48,7 +48,7 @@ def argv_for(cfg: CargoMetadataConfig, manifest: str) -> list:
         "--filter-platform",
         cfg.target_triple,
     ]
-    if os.path.join(cfg.crate_dir, "Cargo.lock") in cfg.files:
+    if lock_dir is not None:
         argv.append("--locked")
     if cfg.features:
         argv += ["--features", ",".join(cfg.features)]
@@ -66,14 +66,22 @@ def main() -> None:
     mirror = layout["mirror"]
     manifest = os.path.join(mirror, cfg.crate_dir, "Cargo.toml")
     env = dict(os.environ, CARGO_HOME=layout["cargo_home"], CARGO_TERM_COLOR="never")
+    lock_dir = build.lock_dir_of(cfg.files, cfg.crate_dir)
     with build.mirror_synced(cache, cfg.files, cfg.crate_dir):
         proc = subprocess.run(
-            argv_for(cfg, manifest),
+            argv_for(cfg, manifest, lock_dir),
             env=env,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd=os.path.dirname(manifest),
         )
         if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
+            if build.lockfile_outdated(stderr):
+                # The same failure as the build's, which runs beside this: the same error.
+                sys.stderr.write(build.without_locked_advice(stderr))
+                build.fail(build.EXIT_LOCKFILE_OUTDATED, build.lockfile_fix(lock_dir))
+            sys.stderr.write(stderr)
             build.fail(EXIT_CARGO_FAILED, "cargo metadata exited with {}.".format(proc.returncode))
         metadata = json.loads(proc.stdout.decode("utf-8"))
         # The lock cargo used: the workspace's, next to its root manifest.

@@ -121,9 +121,10 @@ def relint_if_clippy_config_changed(cfg: CargoCommandConfig, cache: str, mirror:
         f.write(current)
 
 
-def argv_for(cfg: CargoCommandConfig, manifest: str) -> list:
+def argv_for(cfg: CargoCommandConfig, manifest: str, lock_dir: str | None) -> list:
+    """cargo's command line; `--locked` when the crate has a lock file (in `lock_dir`)."""
     common = ["--manifest-path", manifest, "--target", cfg.target_triple]
-    if os.path.join(cfg.crate_dir, "Cargo.lock") in cfg.files:
+    if lock_dir is not None:
         common.append("--locked")
     if cfg.mode == "test":
         return [cfg.cargo, "test", *common, *cfg.args]
@@ -142,6 +143,7 @@ def main() -> None:
     mirror = layout["mirror"]
     manifest = os.path.join(mirror, cfg.crate_dir, "Cargo.toml")
     env = run_env(cfg, build, layout)
+    lock_dir = build.lock_dir_of(cfg.files, cfg.crate_dir)
     # The mirror is held exclusively: re-linting touches its files.
     with build.mirror_synced(
         cache, cfg.files, cfg.crate_dir, exclusive=True
@@ -156,7 +158,7 @@ def main() -> None:
             # build uses in a `dev`-profile build: the next build must write its own again.
             build.LibraryOwners(layout["target_dir"]).forget(manifest)
         proc = subprocess.run(
-            argv_for(cfg, manifest),
+            argv_for(cfg, manifest, lock_dir),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -173,7 +175,7 @@ def main() -> None:
         stream.write(buildroot_paths(text, mirror, cfg.crate_dir))
         stream.flush()
     if outdated_lock:
-        sys.stderr.write("\n" + build.lockfile_fix(cfg.crate_dir) + "\n")
+        sys.stderr.write("\n" + build.lockfile_fix(lock_dir or cfg.crate_dir) + "\n")
     if proc.returncode != 0 and cfg.mode == "test" and b"undefined symbol: Py" in proc.stderr:
         sys.stderr.write(
             "\nThe test binary could not link libpython. Tests that call into Python need it: "

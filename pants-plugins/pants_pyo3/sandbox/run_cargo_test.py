@@ -68,7 +68,7 @@ def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
         args=["--features", "fast"],
         deny_warnings=True,
     )
-    assert argv_for(cfg, "/m/Cargo.toml") == [
+    assert argv_for(cfg, "/m/Cargo.toml", "src/rust/demo") == [
         "cargo",
         "clippy",
         "--manifest-path",
@@ -83,7 +83,7 @@ def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
         "-D",
         "warnings",
     ]
-    assert argv_for(replace(cfg, mode="test", files=[]), "/m/Cargo.toml") == [
+    assert argv_for(replace(cfg, mode="test", files=[]), "/m/Cargo.toml", None) == [
         "cargo",
         "test",
         "--manifest-path",
@@ -94,7 +94,7 @@ def test_argv_for_clippy_denies_warnings_after_cargo_args() -> None:
         "fast",
     ]
     with_clippy_args = replace(cfg, args=["--", "-W", "clippy::pedantic"])
-    assert argv_for(with_clippy_args, "/m/Cargo.toml")[-6:] == [
+    assert argv_for(with_clippy_args, "/m/Cargo.toml", "src/rust/demo")[-6:] == [
         "--all-targets",
         "--",
         "-W",

@@ -64,6 +64,17 @@ class Pyo3Subsystem(Subsystem):
         ),
     )
 
+    generate_stubs = BoolOption(
+        default=False,
+        help=softwrap(
+            """
+            Generate each `pyo3_extension`'s type stub (`<module>.pyi`, next to the module) from
+            its crate with pyo3's `experimental-inspect` feature and `pyo3-introspection`, unless
+            its package has a stub written by hand. A target's own `generate_stubs` field wins.
+            """
+        ),
+    )
+
     _manylinux = StrOption(
         default="manylinux2014",
         help=softwrap(

@@ -73,8 +73,6 @@ class Fixture:
     metadata_differences: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
         default_factory=lambda: REQUIRES_PYTHON_FROM_CONSTRAINTS
     )
-    # What the fixture's BUILD files do by hand that part B of #16 makes unnecessary.
-    workarounds: tuple[str, ...] = ()
 
 
 def _package_wrapper(module: str) -> frozenset[str]:
@@ -110,7 +108,6 @@ FIXTURES = [
         source_roots=("/workspace/crates/wsext", "/workspace"),
         only_pants=frozenset({"wsext.SO"}),
         only_maturin=_package_wrapper("wsext"),
-        workarounds=("the non-path workspace member `helper` as a dependency of the crate",),
     ),
     Fixture(
         name="toplevel",
@@ -165,17 +162,8 @@ FIXTURES = [
         maturin_projects=("maturinproject",),
         source_roots=("/maturinproject/python",),
         only_maturin=frozenset({MATURIN_PACKS_BUILD.format("maturin_project")}),
-        workarounds=(
-            "pyproject.toml's [project] table and Cargo's version restated in `python_artifact`",
-        ),
     ),
 ]
-
-# TODO(#16): `maturinproject`'s comparison is not written yet: its METADATA against maturin's from
-# the `[project]` table (author, extras and the readme's content type are each written differently)
-# needs the plugin's wheel of it, which the session that wrote these fixtures ran out of time to
-# see. Add it to the parametrization with the differences stated.
-NOT_YET_COMPARED = frozenset({"maturinproject"})
 
 TESTS_ROOT = "/*/tests"
 
@@ -348,7 +336,7 @@ def maturin_build(fixture: Fixture, repo: TempRepo, maturin: Path, out: Path) ->
 
 
 @pytest.mark.parametrize(
-    "fixture", [pytest.param(f, id=f.name) for f in FIXTURES if f.name not in NOT_YET_COMPARED]
+    "fixture", [pytest.param(f, id=f.name) for f in FIXTURES]
 )
 def test_fixture_packages_installs_and_matches_maturin(
     fixture: Fixture, repo: TempRepo, wheelhouse: Path, maturin: Path, tmp_path: Path

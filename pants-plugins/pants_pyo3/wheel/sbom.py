@@ -38,7 +38,8 @@ from pants_pyo3.build.plan import (
     Pyo3ExtensionBuildsRequest,
 )
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
-from pants_pyo3.errors import Pyo3SbomError
+from pants_pyo3.errors import Pyo3LockfileOutdatedError, Pyo3SbomError
+from pants_pyo3.sandbox import build_extension
 from pants_pyo3.sandbox.build_extension import config_json
 from pants_pyo3.sandbox.cargo_metadata import CargoMetadataConfig
 from pants_pyo3.target_types import Pyo3DefaultFeaturesField, Pyo3ExtensionTarget, Pyo3FeaturesField
@@ -223,6 +224,10 @@ async def pyo3_sbom(request: Pyo3SbomRequest, toolchain: RustToolchain) -> Pyo3S
             description=f"Listing the crates of {tgt.address} for its SBOM ({request.triple})",
         ),
     )
+    if result.exit_code == build_extension.EXIT_LOCKFILE_OUTDATED:
+        raise Pyo3LockfileOutdatedError.for_target(
+            tgt.address, result.stderr.decode(errors="replace").strip()
+        )
     if result.exit_code != 0:
         raise Pyo3SbomError(
             f"`cargo metadata` failed on the crate of the `{Pyo3ExtensionTarget.alias}` target "

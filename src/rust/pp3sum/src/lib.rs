@@ -15,31 +15,33 @@ fn kahan_sum(values: &[f64]) -> f64 {
     sum
 }
 
-/// The sum of a sequence of floats, compensated for rounding errors.
-#[pyfunction]
-fn fsum(values: Vec<f64>) -> f64 {
-    kahan_sum(&values)
-}
-
-/// The dot product of two equally long sequences of floats.
-#[pyfunction]
-fn dot(a: Vec<f64>, b: Vec<f64>) -> PyResult<f64> {
-    if a.len() != b.len() {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "dot() needs sequences of equal length, got {} and {}",
-            a.len(),
-            b.len()
-        )));
-    }
-    let products: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
-    Ok(kahan_sum(&products))
-}
-
+// Declared as an inline module so that pyo3 can describe its members: pants-pyo3 generates
+// `pp3sum/_pp3sum.pyi` from that description (`generate_stubs=True` in `src/python/pp3sum/BUILD`);
+// a `#[pymodule] fn` would be opaque to it.
+/// Compensated (Kahan) float sums, compiled against CPython's stable ABI.
 #[pymodule]
-fn _pp3sum(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(fsum, m)?)?;
-    m.add_function(wrap_pyfunction!(dot, m)?)?;
-    Ok(())
+mod _pp3sum {
+    use pyo3::prelude::*;
+
+    /// The sum of a sequence of floats, compensated for rounding errors.
+    #[pyfunction]
+    fn fsum(values: Vec<f64>) -> f64 {
+        super::kahan_sum(&values)
+    }
+
+    /// The dot product of two equally long sequences of floats.
+    #[pyfunction]
+    fn dot(a: Vec<f64>, b: Vec<f64>) -> PyResult<f64> {
+        if a.len() != b.len() {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "dot() needs sequences of equal length, got {} and {}",
+                a.len(),
+                b.len()
+            )));
+        }
+        let products: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+        Ok(super::kahan_sum(&products))
+    }
 }
 
 #[cfg(test)]
