@@ -213,6 +213,18 @@ def without_locked_advice(stderr: str) -> str:
     return _LOCKED_ADVICE_RE.sub("", stderr)
 
 
+def write_cargo_errors(stderr: bytes, mirror: str, lock_dir: str) -> str:
+    """Write a failed cargo's diagnostics, with paths relative to the build root (not the
+    `mirror`), and return them; exit with `EXIT_LOCKFILE_OUTDATED` and the fix if they say the
+    lock file in `lock_dir` is outdated."""
+    text = stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
+    if lockfile_outdated(text):
+        sys.stderr.write(without_locked_advice(text))
+        fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(lock_dir))
+    sys.stderr.write(text)
+    return text
+
+
 def lock_dir_of(files: list, crate_dir: str):
     """The directory of the `Cargo.lock` cargo uses for the crate in `crate_dir`, if the build has
     one: the crate's own, or its workspace's in a directory above it. Builds then pass `--locked`,
@@ -521,11 +533,7 @@ def main() -> None:
             sys.stderr.write(SOURCE_TREE_WRITE + path + "\n")
         if proc.returncode != 0:
             # cargo's diagnostics (on success, nobody reads them).
-            stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
-            if lockfile_outdated(stderr):
-                sys.stderr.write(without_locked_advice(stderr))
-                fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(lock_dir or cfg.crate_dir))
-            sys.stderr.write(stderr)
+            stderr = write_cargo_errors(proc.stderr, mirror, lock_dir or cfg.crate_dir)
             # With zig, cargo's diagnostics name the functions the glibc baseline lacks.
             missing = missing_baseline_functions(stderr) if cfg.zig else []
             if missing:

@@ -371,3 +371,25 @@ def test_the_lock_cargo_uses_is_the_crates_or_its_workspaces() -> None:
     )
     assert build_extension.lock_dir_of(["Cargo.toml", "Cargo.lock"], "") == ""
     assert "in src/rust/demo" in build_extension.lockfile_fix("src/rust/demo")
+
+
+def test_cargo_errors_name_build_root_paths_and_an_outdated_lock_its_fix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mirror = "/cache/src/repo-1234"
+    error = f"error[E0425]: cannot find value `x`\n --> {mirror}/src/rust/demo/src/lib.rs:3:5\n"
+    assert build_extension.write_cargo_errors(error.encode(), mirror, "src/rust/demo") == (
+        "error[E0425]: cannot find value `x`\n --> src/rust/demo/src/lib.rs:3:5\n"
+    )
+    assert capsys.readouterr().err.endswith("--> src/rust/demo/src/lib.rs:3:5\n")
+    outdated = (
+        "error: cannot update the lock file /m/Cargo.lock because --locked was passed to prevent "
+        "this\nhelp: to generate the lock file without accessing the network, remove the --locked "
+        "flag and use --offline instead.\n"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        build_extension.write_cargo_errors(outdated.encode(), mirror, "src/rust/demo")
+    assert exit_info.value.code == build_extension.EXIT_LOCKFILE_OUTDATED
+    err = capsys.readouterr().err
+    assert "--locked was passed" in err and "remove the --locked flag" not in err
+    assert "cargo update --workspace` in src/rust/demo" in err

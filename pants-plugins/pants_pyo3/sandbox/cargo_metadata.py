@@ -76,12 +76,9 @@ def main() -> None:
             cwd=os.path.dirname(manifest),
         )
         if proc.returncode != 0:
-            stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
-            if build.lockfile_outdated(stderr):
-                # The same failure as the build's, which runs beside this: the same error.
-                sys.stderr.write(build.without_locked_advice(stderr))
-                build.fail(build.EXIT_LOCKFILE_OUTDATED, build.lockfile_fix(lock_dir))
-            sys.stderr.write(stderr)
+            # An outdated lock is the same failure as the build's, which runs beside this: the same
+            # error.
+            build.write_cargo_errors(proc.stderr, mirror, lock_dir)
             build.fail(EXIT_CARGO_FAILED, "cargo metadata exited with {}.".format(proc.returncode))
         metadata = json.loads(proc.stdout.decode("utf-8"))
         # The lock cargo used: the workspace's, next to its root manifest.
