@@ -335,9 +335,7 @@ def maturin_build(fixture: Fixture, repo: TempRepo, maturin: Path, out: Path) ->
     return sorted(out.glob("*.whl"))
 
 
-@pytest.mark.parametrize(
-    "fixture", [pytest.param(f, id=f.name) for f in FIXTURES]
-)
+@pytest.mark.parametrize("fixture", [pytest.param(f, id=f.name) for f in FIXTURES])
 def test_fixture_packages_installs_and_matches_maturin(
     fixture: Fixture, repo: TempRepo, wheelhouse: Path, maturin: Path, tmp_path: Path
 ) -> None:
