@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from typing import ClassVar, Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.target_types import InterpreterConstraintsField, PythonResolveField
+from pants.backend.python.target_types import (
+    InterpreterConstraintsField,
+    PythonProvidesField,
+    PythonResolveField,
+)
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
 from pants.engine.target import (
@@ -15,6 +21,7 @@ from pants.engine.target import (
     AsyncFieldMixin,
     BoolField,
     Dependencies,
+    FieldSet,
     InvalidFieldException,
     MultipleSourcesField,
     StringField,
@@ -79,6 +86,22 @@ class CargoCrateTarget(Target):
         build the crate into that package's extension module.
         """
     )
+
+
+@dataclass(frozen=True)
+class CargoCrateFieldSet(FieldSet):
+    """A `cargo_crate` for a tool that runs on one crate (`cargo test`, clippy, rustfmt), unless
+    the crate sets the tool's skip field."""
+
+    required_fields = (CargoCrateSourcesField,)
+    # The tool's `skip_<tool>` field, a plugin field of `cargo_crate`.
+    skip_field: ClassVar[type[BoolField]]
+
+    sources: CargoCrateSourcesField
+
+    @classmethod
+    def opt_out(cls, tgt: Target) -> bool:
+        return tgt.get(cls.skip_field).value
 
 
 class Pyo3ExtensionSourcesField(MultipleSourcesField):
@@ -365,3 +388,9 @@ class Pyo3ExtensionTarget(Target):
         get a platform tag.
         """
     )
+
+
+def dist_of_closure(targets: Iterable[Target]) -> Target:
+    """The `python_distribution` a `DistBuildEnvironmentRequest` hook is called for: the root of
+    the closure its `target_addresses` name, which comes first."""
+    return next(t for t in targets if t.has_field(PythonProvidesField))

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -396,6 +396,29 @@ def pip_install(venv_python: Path, requirements: Iterable[str], *extra: str) -> 
         check=True,
         env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
     )
+
+
+def run_in_fresh_venv(
+    venv: Path,
+    requirements: Iterable[str],
+    argv: Sequence[str],
+    *pip_args: str,
+    python_version: str = "3.11",
+) -> str:
+    """Make a venv at `venv` with CPython `python_version`, pip-install `requirements` into it
+    (wheel or sdist paths, or names that `pip_args` say where to find) and run `argv`, whose first
+    word is a program of the venv: `python`, or a script the requirements installed.
+
+    It runs in `venv`'s parent directory, outside the repo, so what it imports comes from the venv.
+    Returns its stdout; fails, with its output, if it fails.
+    """
+    python = make_venv(find_interpreter(python_version), venv)
+    pip_install(python, requirements, *pip_args)
+    proc = subprocess.run(
+        [str(python.parent / argv[0]), *argv[1:]], cwd=venv.parent, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, f"{list(argv)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
 
 
 # Cross builds (docs/cross.md): what `build-support/cross/setup-aarch64.sh` installs, as `./pants`

@@ -5,7 +5,9 @@
 
 One place adds the sandbox program that drives cargo, its typed configuration, the environment
 (toolchain, `[pyo3].extra_env_vars`, the CA bundle), the cache key and the named cache that holds
-cargo's registry, target directories and source mirror. Callers only say what differs.
+cargo's registry, target directories and source mirror. Callers only say what differs, and ask for
+the result in one step, `Get(FallibleProcessResult, CargoProcess(...))`: the engine runs the
+`Process` this rule makes (as for Pants' `GoSdkProcess`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 
 """`cargo test` and `cargo clippy` on a `cargo_crate`: a `CargoProcess` that shares the build's
-cache and interpreter."""
+cache and interpreter. Callers ask for `Get(FallibleProcessResult, CargoCommandRequest(...))`."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, RemovePrefix
-from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.source.source_root import SourceRoot, SourceRootRequest
 from pants.util.frozendict import FrozenDict
@@ -229,8 +229,8 @@ async def build_pyo3_extension(
         zig_target=target or "",
         zig_cache_dir=ZIG_CACHE_PATH if zig else "",
     )
-    process = await Get(
-        Process,
+    result = await Get(
+        FallibleProcessResult,
         CargoProcess(
             program="build_extension.py",
             config_json=config_json(config),
@@ -252,7 +252,6 @@ async def build_pyo3_extension(
             remote_cache_speculation_delay_millis=_REMOTE_CACHE_SPECULATION_DELAY_MS,
         ),
     )
-    result = await Get(FallibleProcessResult, Process, process)
     stderr = result.stderr.decode(errors="replace").strip()
     what = f"{'abi3' if abi3 else 'CPython ' + interpreter.version}, {request.triple}"
     if result.exit_code == build_extension.EXIT_IMPORT_FAILED:

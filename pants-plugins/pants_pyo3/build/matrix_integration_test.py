@@ -21,6 +21,7 @@ from pants_pyo3.testutil import (
     make_venv,
     pip_install,
     repo_files,
+    run_in_fresh_venv,
 )
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
@@ -139,22 +140,27 @@ def test_matrix_wheels_abi3_and_pex(tmp_path: Path) -> None:
     # Each wheel installs into a fresh venv of its interpreter; the abi3 one on every interpreter.
     pex = dist / "src.python.app" / "app.pex"
     for version in VERSIONS:
-        python = find_interpreter(version)
-        venv = make_venv(python, tmp_path / f"venv{version}")
-        pip_install(venv, ["myext", "pp3sum"], "--no-index", "--find-links", str(dist))
-        out = run(
-            venv,
-            "-c",
-            "import myext, pp3sum, sys; "
-            "print(sys.version_info[:2], myext.sum_as_string(40, 2), "
-            "pp3sum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
-            "myext._native.__file__.rsplit('/', 1)[1], pp3sum._pp3sum.__file__.rsplit('/', 1)[1])",
-            cwd=tmp_path,
+        out = run_in_fresh_venv(
+            tmp_path / f"venv{version}",
+            ["myext", "pp3sum"],
+            [
+                "python",
+                "-c",
+                "import myext, pp3sum, sys; "
+                "print(sys.version_info[:2], myext.sum_as_string(40, 2), "
+                "pp3sum.fsum([1e16] + [1.0] * 10) == 1e16 + 10, "
+                "myext._native.__file__.rsplit('/', 1)[1], "
+                "pp3sum._pp3sum.__file__.rsplit('/', 1)[1])",
+            ],
+            "--no-index",
+            "--find-links",
+            str(dist),
+            python_version=version,
         )
         tag = version.replace(".", "")
         assert f"42 True _native.cpython-{tag}-x86_64-linux-gnu.so _pp3sum.abi3.so" in out, out
         # One pex for every interpreter: it carries each build and imports the one for its Python.
-        out = run(python, pex, "Matrix")
+        out = run(find_interpreter(version), pex, "Matrix")
         assert "Hello, Matrix!" in out and "sum_as_string(40, 2)='42'" in out, out
 
     # `./app.pex` run directly: its shebang (`shebang=` in src/python/app/BUILD) takes `python3`

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pants.core.goals.test import TestFieldSet, TestRequest, TestResult, TestSubsystem
-from pants.engine.process import FallibleProcessResult, Process, ProcessCacheScope
+from pants.engine.process import FallibleProcessResult, ProcessCacheScope
 from pants.engine.rules import Get, collect_rules, rule
-from pants.engine.target import BoolField, Target
+from pants.engine.target import BoolField
 from pants.option.option_types import ArgsListOption, SkipOption
 from pants.option.subsystem import Subsystem
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text
 from pants_pyo3.build.cargo_command import CargoCommandRequest
-from pants_pyo3.target_types import CargoCrateSourcesField, CargoCrateTarget
+from pants_pyo3.target_types import CargoCrateFieldSet, CargoCrateTarget
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +57,8 @@ class SkipCargoTestField(BoolField):
 
 
 @dataclass(frozen=True)
-class CargoTestFieldSet(TestFieldSet):
-    required_fields = (CargoCrateSourcesField,)
-
-    sources: CargoCrateSourcesField
-
-    @classmethod
-    def opt_out(cls, tgt: Target) -> bool:
-        return tgt.get(SkipCargoTestField).value
+class CargoTestFieldSet(CargoCrateFieldSet, TestFieldSet):
+    skip_field = SkipCargoTestField
 
 
 class CargoTestRequest(TestRequest):
@@ -79,8 +73,8 @@ async def run_cargo_test(
     cargo_test: CargoTestSubsystem,
 ) -> TestResult:
     field_set = batch.single_element
-    process = await Get(
-        Process,
+    result = await Get(
+        FallibleProcessResult,
         CargoCommandRequest(
             address=field_set.address,
             mode="test",
@@ -94,7 +88,6 @@ async def run_cargo_test(
             ),
         ),
     )
-    result = await Get(FallibleProcessResult, Process, process)
     return TestResult.from_fallible_process_result(result, field_set.address, test_subsystem.output)
 
 

@@ -37,6 +37,7 @@ from pants_pyo3.testutil import (
     make_venv,
     package_files,
     pip_install,
+    run_in_fresh_venv,
     stop_process,
 )
 
@@ -270,13 +271,20 @@ def test_install_from_index(
     tmp_path: Path, index: Index, packaged: dict[str, str], published: PantsResult
 ) -> None:
     published.assert_success()
-    python = make_venv(find_interpreter("3.11"), tmp_path / "venv")
     # Only the loopback index, so `addertools` (which `adder` requires) comes from there too.
     from_index = ("--no-cache-dir", f"--index-url={index.simple_url}")
+    out = run_in_fresh_venv(
+        tmp_path / "venv",
+        ["adder==0.1.0"],
+        ["python", "-c", "import adder; print(adder.add(2, 3), adder.double(21))"],
+        *from_index,
+    )
+    assert out.split() == ["5", "42"]
+    # The index serves the very wheel Pants built.
     download = tmp_path / "download"
     subprocess.run(
         [
-            str(python),
+            str(tmp_path / "venv" / "bin" / "python"),
             "-m",
             "pip",
             "download",
@@ -291,15 +299,6 @@ def test_install_from_index(
     )
     wheel = "adder-0.1.0-cp311-cp311-linux_x86_64.whl"
     assert _digests(download) == {wheel: packaged[wheel]}
-    pip_install(python, ["adder==0.1.0"], *from_index)
-    out = subprocess.run(
-        [str(python), "-c", "import adder; print(adder.add(2, 3), adder.double(21))"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    ).stdout
-    assert out.split() == ["5", "42"]
 
 
 def test_republish_is_rejected(

@@ -10,7 +10,6 @@ maturin wraps into a package `demo/` with a generated `__init__.py`, the crate's
 
 from __future__ import annotations
 
-import subprocess
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -18,7 +17,7 @@ from textwrap import dedent
 
 # `packaging` comes with Pants (a dependency of pantsbuild.pants).
 from packaging.requirements import Requirement  # pants: no-infer-dep
-from pants_pyo3.testutil import TempRepo, crate_files, find_interpreter, make_venv, pip_install
+from pants_pyo3.testutil import TempRepo, crate_files, run_in_fresh_venv
 
 PYPROJECT = """\
 [build-system]
@@ -117,9 +116,7 @@ def test_wheel_metadata_is_the_pyproject_project_table(tmp_path: Path) -> None:
     assert "demo-add = demo.cli:main" in entry_points
 
     # It installs and its script runs the Rust code.
-    venv_python = make_venv(find_interpreter("3.11"), tmp_path / "venv")
-    pip_install(venv_python, [str(wheel)], "--no-index", "--no-deps")
-    out = subprocess.run(
-        [str(venv_python.parent / "demo-add")], capture_output=True, text=True, check=True
+    out = run_in_fresh_venv(
+        tmp_path / "venv", [str(wheel)], ["demo-add"], "--no-index", "--no-deps"
     )
-    assert out.stdout.strip() == "3"
+    assert out.strip() == "3"

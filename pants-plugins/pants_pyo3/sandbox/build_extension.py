@@ -213,6 +213,18 @@ def without_locked_advice(stderr: str) -> str:
     return _LOCKED_ADVICE_RE.sub("", stderr)
 
 
+def write_cargo_errors(stderr: bytes, mirror: str, lock_dir: str) -> str:
+    """Write a failed cargo's diagnostics, with paths relative to the build root (not the
+    `mirror`), and return them; exit with `EXIT_LOCKFILE_OUTDATED` and the fix if they say the
+    lock file in `lock_dir` is outdated."""
+    text = stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
+    if lockfile_outdated(text):
+        sys.stderr.write(without_locked_advice(text))
+        fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(lock_dir))
+    sys.stderr.write(text)
+    return text
+
+
 def lock_dir_of(files: list, crate_dir: str):
     """The directory of the `Cargo.lock` cargo uses for the crate in `crate_dir`, if the build has
     one: the crate's own, or its workspace's in a directory above it. Builds then pass `--locked`,
@@ -348,24 +360,19 @@ def init_symbol_problem(path: str, module_name: str):
     )
 
 
-def write_rustc_wrapper(path: str, inner: list, extra_args: list) -> None:
-    """A `RUSTC_WRAPPER` that runs rustc (through `inner`, a user's wrapper, if any) with
-    `extra_args`."""
-    words = [shlex.quote(a) for a in inner] + ['"$@"'] + [shlex.quote(a) for a in extra_args]
-    script = "#!/bin/sh\nexec {}\n".format(" ".join(words))
-    if os.path.isfile(path):
-        with open(path) as f:
-            if f.read() == script:
-                return
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".pyo3-tmp"
-    with open(tmp, "w") as f:
-        f.write(script)
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
+def write_rustc_wrapper(cache: str, key: str) -> None:
+    """The `RUSTC_WRAPPER` of builds for `key`: rustc (through the user's own `RUSTC_WRAPPER`, if
+    any) with the build's `path_remaps`."""
+    inner = [os.environ["RUSTC_WRAPPER"]] if os.environ.get("RUSTC_WRAPPER") else []
+    words = [shlex.quote(a) for a in inner] + ['"$@"']
+    words += [shlex.quote(a) for a in path_remaps(cache, key)]
+    _write_script(
+        cache_layout(cache, key)["wrapper"], "#!/bin/sh\nexec {}\n".format(" ".join(words))
+    )
 
 
 def _write_script(path: str, script: str) -> None:
+    """Write an executable script at a stable path, leaving it untouched if it is the same."""
     if os.path.isfile(path):
         with open(path) as f:
             if f.read() == script:
@@ -449,12 +456,9 @@ def baseline_triple_dir(cfg: BuildConfig) -> str:
 
 def main() -> None:
     cfg = read_config(BuildConfig, sys.argv[1])
-    cache = os.path.realpath(cfg.cache_dir)
     key = target_key(baseline_triple_dir(cfg), cfg.abi_tag)
-    layout = cache_layout(cache, key)
-    mirror, cargo_home, target_dir = layout["mirror"], layout["cargo_home"], layout["target_dir"]
-    os.makedirs(mirror, exist_ok=True)
-    os.makedirs(cargo_home, exist_ok=True)
+    cache, layout = prepared_cache(cfg.cache_dir, key)
+    mirror, target_dir = layout["mirror"], layout["target_dir"]
 
     manifest = os.path.join(mirror, cfg.crate_dir, "Cargo.toml")
     argv = [
@@ -478,23 +482,9 @@ def main() -> None:
         argv.append("--locked")
     argv += cfg.cargo_args
 
-    env = dict(os.environ)
-    # Absolute paths of the mirror, cargo's registry and the target directory are remapped so they
-    # don't end up in the binary (panic locations, debug info): the output doesn't depend on where
-    # the cache lives, nor on which target directory built it. The remap is added by a rustc
-    # wrapper, not RUSTFLAGS: cargo would rebuild everything whenever RUSTFLAGS change.
-    remaps = path_remaps(cache, key)
-    wrapper = layout["wrapper"]
-    inner = [env["RUSTC_WRAPPER"]] if env.get("RUSTC_WRAPPER") else []
-    env.update(
-        CARGO_HOME=cargo_home,
-        CARGO_TARGET_DIR=target_dir,
-        PYO3_PYTHON=sys.executable,
-        # pyo3 >= 0.29 reads this instead of its deprecated `extension-module` feature.
-        PYO3_BUILD_EXTENSION_MODULE="1",
-        RUSTC_WRAPPER=wrapper,
-        CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
-    )
+    env = cargo_env(layout)
+    # pyo3 >= 0.29 reads this instead of its deprecated `extension-module` feature.
+    env["PYO3_BUILD_EXTENSION_MODULE"] = "1"
     if cfg.zig:
         # One set of wrappers for the target directories of a triple and baseline: a copied seed
         # keeps seeing the same linker and C compiler paths.
@@ -502,7 +492,11 @@ def main() -> None:
 
     buildroot = find_buildroot() if cfg.watched_dirs else None
     with mirror_synced(cache, cfg.files, cfg.crate_dir), target_dir_locked(cache, key):
-        write_rustc_wrapper(wrapper, inner, remaps)
+        # Absolute paths of the mirror, cargo's registry and the target directory are remapped so
+        # they don't end up in the binary (panic locations, debug info): the output doesn't depend
+        # on where the cache lives, nor on which target directory built it. The remap is added by a
+        # rustc wrapper, not RUSTFLAGS: cargo would rebuild everything whenever RUSTFLAGS change.
+        write_rustc_wrapper(cache, key)
         # A cdylib's file name is its `[lib] name` alone (`lib_native.so`), so crates that share a
         # name share that file in a target directory, and cargo reports it even when it skips a
         # build as fresh, though another crate may have written it since. Then this package (not
@@ -539,11 +533,7 @@ def main() -> None:
             sys.stderr.write(SOURCE_TREE_WRITE + path + "\n")
         if proc.returncode != 0:
             # cargo's diagnostics (on success, nobody reads them).
-            stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
-            if lockfile_outdated(stderr):
-                sys.stderr.write(without_locked_advice(stderr))
-                fail(EXIT_LOCKFILE_OUTDATED, lockfile_fix(lock_dir or cfg.crate_dir))
-            sys.stderr.write(stderr)
+            stderr = write_cargo_errors(proc.stderr, mirror, lock_dir or cfg.crate_dir)
             # With zig, cargo's diagnostics name the functions the glibc baseline lacks.
             missing = missing_baseline_functions(stderr) if cfg.zig else []
             if missing:
@@ -636,6 +626,30 @@ def cache_layout(cache: str, key: str) -> dict:
         "target_dir": os.path.join(cache, "targets", key),
         "wrapper": os.path.join(cache, "wrappers", key, "rustc-wrapper"),
     }
+
+
+def prepared_cache(cache_dir: str, key: str) -> tuple:
+    """The named cache's real path and its `cache_layout` for `key`, with the mirror and cargo's
+    home made."""
+    cache = os.path.realpath(cache_dir)
+    layout = cache_layout(cache, key)
+    os.makedirs(layout["mirror"], exist_ok=True)
+    os.makedirs(layout["cargo_home"], exist_ok=True)
+    return cache, layout
+
+
+def cargo_env(layout: dict) -> dict:
+    """The environment cargo runs with in the named cache (see `cache_layout`): its home, the
+    target directory, pyo3 configured for this interpreter and the rustc wrapper."""
+    env = dict(os.environ)
+    env.update(
+        CARGO_HOME=layout["cargo_home"],
+        CARGO_TARGET_DIR=layout["target_dir"],
+        PYO3_PYTHON=sys.executable,
+        RUSTC_WRAPPER=layout["wrapper"],
+        CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
+    )
+    return env
 
 
 def path_remaps(cache: str, key: str) -> list:

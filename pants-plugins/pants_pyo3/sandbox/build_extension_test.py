@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -336,6 +337,25 @@ def test_baseline_builds_have_target_directories_of_their_own() -> None:
     )
 
 
+def test_the_rustc_wrapper_runs_the_users_wrapper_with_the_remaps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = str(tmp_path / "cache")
+    wrapper = Path(build_extension.cache_layout(cache, KEY_311)["wrapper"])
+    monkeypatch.setenv("RUSTC_WRAPPER", "/opt/my wrapper")
+    build_extension.write_rustc_wrapper(cache, KEY_311)
+    remaps = " ".join(shlex.quote(r) for r in build_extension.path_remaps(cache, KEY_311))
+    assert wrapper.read_text() == f"#!/bin/sh\nexec '/opt/my wrapper' \"$@\" {remaps}\n"
+    assert os.access(wrapper, os.X_OK)
+    # Rewritten only when it changes: cargo keys its fingerprints on the wrapper.
+    os.utime(wrapper, ns=(1, 1))
+    build_extension.write_rustc_wrapper(cache, KEY_311)
+    assert wrapper.stat().st_mtime_ns == 1
+    monkeypatch.delenv("RUSTC_WRAPPER")
+    build_extension.write_rustc_wrapper(cache, KEY_311)
+    assert wrapper.read_text() == f'#!/bin/sh\nexec "$@" {remaps}\n'
+
+
 def test_the_lock_cargo_uses_is_the_crates_or_its_workspaces() -> None:
     # `--locked` (and the fix an outdated lock names) follows the lock cargo reads: the crate's
     # own, else the nearest one above it (a Cargo workspace's root), else none.
@@ -351,3 +371,25 @@ def test_the_lock_cargo_uses_is_the_crates_or_its_workspaces() -> None:
     )
     assert build_extension.lock_dir_of(["Cargo.toml", "Cargo.lock"], "") == ""
     assert "in src/rust/demo" in build_extension.lockfile_fix("src/rust/demo")
+
+
+def test_cargo_errors_name_build_root_paths_and_an_outdated_lock_its_fix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mirror = "/cache/src/repo-1234"
+    error = f"error[E0425]: cannot find value `x`\n --> {mirror}/src/rust/demo/src/lib.rs:3:5\n"
+    assert build_extension.write_cargo_errors(error.encode(), mirror, "src/rust/demo") == (
+        "error[E0425]: cannot find value `x`\n --> src/rust/demo/src/lib.rs:3:5\n"
+    )
+    assert capsys.readouterr().err.endswith("--> src/rust/demo/src/lib.rs:3:5\n")
+    outdated = (
+        "error: cannot update the lock file /m/Cargo.lock because --locked was passed to prevent "
+        "this\nhelp: to generate the lock file without accessing the network, remove the --locked "
+        "flag and use --offline instead.\n"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        build_extension.write_cargo_errors(outdated.encode(), mirror, "src/rust/demo")
+    assert exit_info.value.code == build_extension.EXIT_LOCKFILE_OUTDATED
+    err = capsys.readouterr().err
+    assert "--locked was passed" in err and "remove the --locked flag" not in err
+    assert "cargo update --workspace` in src/rust/demo" in err

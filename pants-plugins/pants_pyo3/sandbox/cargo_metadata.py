@@ -60,12 +60,10 @@ def argv_for(cfg: CargoMetadataConfig, manifest: str, lock_dir: str | None) -> l
 def main() -> None:
     build = importlib.import_module(BUILD_DRIVER_MODULE)
     cfg = build.read_config(CargoMetadataConfig, sys.argv[1])
-    cache = os.path.realpath(cfg.cache_dir)
     # The cargo home is the same for every target directory.
-    layout = build.cache_layout(cache, build.target_key(cfg.target_triple, "metadata"))
+    key = build.target_key(cfg.target_triple, "metadata")
+    cache, layout = build.prepared_cache(cfg.cache_dir, key)
     mirror = layout["mirror"]
-    os.makedirs(mirror, exist_ok=True)
-    os.makedirs(layout["cargo_home"], exist_ok=True)
     manifest = os.path.join(mirror, cfg.crate_dir, "Cargo.toml")
     env = dict(os.environ, CARGO_HOME=layout["cargo_home"], CARGO_TERM_COLOR="never")
     lock_dir = build.lock_dir_of(cfg.files, cfg.crate_dir)
@@ -78,12 +76,9 @@ def main() -> None:
             cwd=os.path.dirname(manifest),
         )
         if proc.returncode != 0:
-            stderr = proc.stderr.decode("utf-8", "replace").replace(mirror + os.sep, "")
-            if build.lockfile_outdated(stderr):
-                # The same failure as the build's, which runs beside this: the same error.
-                sys.stderr.write(build.without_locked_advice(stderr))
-                build.fail(build.EXIT_LOCKFILE_OUTDATED, build.lockfile_fix(lock_dir))
-            sys.stderr.write(stderr)
+            # An outdated lock is the same failure as the build's, which runs beside this: the same
+            # error.
+            build.write_cargo_errors(proc.stderr, mirror, lock_dir)
             build.fail(EXIT_CARGO_FAILED, "cargo metadata exited with {}.".format(proc.returncode))
         metadata = json.loads(proc.stdout.decode("utf-8"))
         # The lock cargo used: the workspace's, next to its root manifest.

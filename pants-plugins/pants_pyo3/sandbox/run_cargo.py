@@ -66,16 +66,9 @@ def buildroot_paths(text: str, mirror: str, crate_dir: str) -> str:
 
 
 def run_env(cfg: CargoCommandConfig, build, layout: dict) -> dict:
-    """The environment cargo runs with, mirroring the build driver's."""
-    env = dict(os.environ)
+    """The environment cargo runs with: the build driver's, and what the mode needs."""
+    env = build.cargo_env(layout)
     tag = cfg.abi_tag
-    env.update(
-        CARGO_HOME=layout["cargo_home"],
-        CARGO_TARGET_DIR=layout["target_dir"],
-        PYO3_PYTHON=sys.executable,
-        RUSTC_WRAPPER=layout["wrapper"],
-        CARGO_TERM_COLOR=env.get("CARGO_TERM_COLOR", "never"),
-    )
     if cfg.mode == "clippy":
         # The same settings as the build, in the build's target directory, so clippy reuses the
         # build scripts' outputs (pyo3's configuration) and only checks: nothing is linked.
@@ -145,14 +138,10 @@ def argv_for(cfg: CargoCommandConfig, manifest: str, lock_dir: str | None) -> li
 def main() -> None:
     build = importlib.import_module(BUILD_DRIVER_MODULE)
     cfg = build.read_config(CargoCommandConfig, sys.argv[1])
-    cache = os.path.realpath(cfg.cache_dir)
     key = build.target_key(cfg.target_triple, cfg.abi_tag)
-    layout = build.cache_layout(cache, key)
+    cache, layout = build.prepared_cache(cfg.cache_dir, key)
     mirror = layout["mirror"]
-    os.makedirs(mirror, exist_ok=True)
-    os.makedirs(layout["cargo_home"], exist_ok=True)
     manifest = os.path.join(mirror, cfg.crate_dir, "Cargo.toml")
-    inner = [os.environ["RUSTC_WRAPPER"]] if os.environ.get("RUSTC_WRAPPER") else []
     env = run_env(cfg, build, layout)
     lock_dir = build.lock_dir_of(cfg.files, cfg.crate_dir)
     # The mirror is held exclusively: re-linting touches its files.
@@ -163,7 +152,7 @@ def main() -> None:
             relint_if_clippy_config_changed(cfg, cache, mirror)
         # The build's wrapper, with the build's remaps: rewriting it with others would change what
         # the build's next compile embeds.
-        build.write_rustc_wrapper(layout["wrapper"], inner, build.path_remaps(cache, key))
+        build.write_rustc_wrapper(cache, key)
         if cfg.mode == "test":
             # `cargo test` also writes the crate's cdylib (linked for tests), under the name the
             # build uses in a `dev`-profile build: the next build must write its own again.

@@ -138,12 +138,14 @@ def test_the_build_driver_uses_the_shared_helpers() -> None:
     # them from the same helpers, so the two can't drift apart.
     source = inspect.getsource(build_extension.main)
     for helper in (
-        "cache_layout(cache, key)",
-        "path_remaps(cache, key)",
+        "prepared_cache(cfg.cache_dir, key)",
+        "cargo_env(layout)",
+        "write_rustc_wrapper(cache, key)",
         "mirror_synced(",
         "target_dir_locked(cache, key)",
     ):
         assert helper in source, helper
+    assert "path_remaps(cache, key)" in inspect.getsource(build_extension.write_rustc_wrapper)
     key = build_extension.target_key("x86_64-unknown-linux-gnu", "cpython-311-x86_64-linux-gnu")
     assert [r.split("=", 2)[2] for r in build_extension.path_remaps("/c", key)] == [
         "/pyo3/src",

@@ -7,7 +7,6 @@ builds with maturin into a fresh venv."""
 from __future__ import annotations
 
 import os
-import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -16,14 +15,7 @@ from typing import Iterator
 
 import pytest
 import toml
-from pants_pyo3.testutil import (
-    PANTS_TOML,
-    TempRepo,
-    crate_files,
-    find_interpreter,
-    make_venv,
-    pip_install,
-)
+from pants_pyo3.testutil import PANTS_TOML, TempRepo, crate_files, run_in_fresh_venv
 
 MYPY_PANTS_TOML = PANTS_TOML.replace(
     '"pants.backend.experimental.python", "pants_pyo3"]',
@@ -157,19 +149,15 @@ def test_sdist_pip_installs_with_maturin_and_imports(
     monkeypatch.setenv(
         "CARGO_TARGET_DIR", os.path.expanduser("~/.cache/pants-pyo3-tests/sdist-target")
     )
-    python = make_venv(find_interpreter("3.11"), tmp_path / "venv")
-    pip_install(python, [str(sdist)])
-    out = subprocess.run(
+    out = run_in_fresh_venv(
+        tmp_path / "venv",
+        [str(sdist)],
         [
-            str(python),
+            "python",
             "-c",
             "import demo, demo._native as m; print(demo.add(20, 1), demo.__version__, m.__file__)",
         ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
     )
-    total, version, module = out.stdout.split()
+    total, version, module = out.split()
     assert (total, version) == ("41", "0.1.0")
     assert module.endswith(".cpython-311-x86_64-linux-gnu.so") and str(tmp_path / "venv") in module

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 
 import toml
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
-from pants.backend.python.target_types import GenerateSetupField, PythonProvidesField, SDistField
+from pants.backend.python.target_types import GenerateSetupField, SDistField
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.package_dists import (
     DependencyOwner,
@@ -71,6 +71,7 @@ from pants_pyo3.target_types import (
     Pyo3FeaturesField,
     Pyo3ModuleNameField,
     Pyo3ProfileField,
+    dist_of_closure,
 )
 
 logger = logging.getLogger(__name__)
@@ -427,8 +428,7 @@ async def pyo3_sdist_build_environment(
     request: Pyo3SdistBuildEnvironmentRequest,
 ) -> DistBuildEnvironment:
     targets = await Get(Targets, Addresses(request.target_addresses))
-    # The distribution being built is the root of the closure, which comes first.
-    dist = next(t for t in targets if t.has_field(PythonProvidesField))
+    dist = dist_of_closure(targets)
     inputs = await Get(Pyo3SdistInputs, Pyo3SdistRequest(dist, request.interpreter_constraints))
     return DistBuildEnvironment((), inputs.digest)
 

@@ -166,8 +166,8 @@ async def build_stubgen(request: Pyo3StubgenRequest, toolchain: RustToolchain) -
         cache_dir=CACHE_PATH,
         output=os.path.join(_TOOL_OUT, BINARY),
     )
-    process = await Get(
-        Process,
+    result = await Get(
+        FallibleProcessResult,
         CargoProcess(
             program="build_stubgen.py",
             config_json=config_json(config),
@@ -178,7 +178,6 @@ async def build_stubgen(request: Pyo3StubgenRequest, toolchain: RustToolchain) -
             output_directories=(_TOOL_OUT,),
         ),
     )
-    result = await Get(FallibleProcessResult, Process, process)
     if result.exit_code != 0:
         raise Pyo3StubsError(
             "Building pants-pyo3's stub generator (for `generate_stubs`) failed:\n\n"

@@ -25,7 +25,7 @@ from pants.backend.python.util_rules.pex import PexRequest, VenvPex, VenvPexProc
 from pants.engine.process import ProcessCacheScope, ProcessResult
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.logging import LogLevel
-from pants_pyo3.wheel.tool_pex import tool_pex
+from pants_pyo3.toolchain.tool_pex import tool_pex
 
 logger = logging.getLogger(__name__)
 

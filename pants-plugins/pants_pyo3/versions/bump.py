@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
-from typing import DefaultDict, Iterable, Mapping
+from typing import DefaultDict, Iterable, Iterator, Mapping
 
 import toml
 from pants.backend.python.target_types import PythonProvidesField, PythonSourceField
@@ -186,6 +186,20 @@ _CARGO_VERSION_RE = re.compile(r"^(\s*version\s*=\s*)\"([^\"\\\n]*)\"")
 _CARGO_INHERITED_RE = re.compile(r"^\s*version\s*(?:\.\s*workspace\s*=|=\s*\{)")
 
 
+def _table_lines(text: str) -> Iterator[tuple[str | None, int, str]]:
+    """Each line of a TOML file that is not a table header, with the table it is in (None before
+    the first header) and its offset in `text`."""
+    table = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        header = _TABLE_RE.match(line)
+        if header:
+            table = header.group(1)
+        else:
+            yield table, offset, line
+        offset += len(line)
+
+
 def find_pyproject_version(path: str, text: str) -> VersionPlace | None:
     """The `[project] version = "..."` of a `pyproject.toml`, or None if `dynamic` lists it (the
     crate's `Cargo.toml` then holds the version, as for maturin)."""
@@ -195,20 +209,13 @@ def find_pyproject_version(path: str, text: str) -> VersionPlace | None:
         raise Pyo3VersionBumpError(f"`{path}` is not valid TOML: {e}. Fix the syntax error.")
     if "version" in project.get("dynamic", []):
         return None
-    table = None
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        header = _TABLE_RE.match(line)
-        if header:
-            table = header.group(1)
-        elif table == "project":
-            m = _CARGO_VERSION_RE.match(line)
-            if m and project.get("version") == m.group(2):
-                start = offset + len(m.group(1)) + 1
-                return VersionPlace(
-                    path, "[project] version", m.group(2), start, start + len(m.group(2))
-                )
-        offset += len(line)
+    for table, offset, line in _table_lines(text):
+        m = _CARGO_VERSION_RE.match(line) if table == "project" else None
+        if m and project.get("version") == m.group(2):
+            start = offset + len(m.group(1)) + 1
+            return VersionPlace(
+                path, "[project] version", m.group(2), start, start + len(m.group(2))
+            )
     raise Pyo3VersionBumpError(
         softwrap(
             f"""
@@ -226,38 +233,33 @@ def find_cargo_toml_version(path: str, text: str) -> tuple[str, VersionPlace]:
     except toml.TomlDecodeError as e:
         raise Pyo3VersionBumpError(f"`{path}` is not valid TOML: {e}. Fix the syntax error.")
     name = package.get("name")
-    table = None
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        header = _TABLE_RE.match(line)
-        if header:
-            table = header.group(1)
-        elif table == "package":
-            if _CARGO_INHERITED_RE.match(line):
-                raise Pyo3VersionBumpError(
-                    softwrap(
-                        f"""
-                        `{path}` inherits its version from the Cargo workspace
-                        (`version.workspace = true`), which this goal does not edit. Write the
-                        version in the crate's `[package]` table, or bump the workspace's
-                        `[workspace.package] version` by hand.
-                        """
-                    )
+    for table, offset, line in _table_lines(text):
+        if table != "package":
+            continue
+        if _CARGO_INHERITED_RE.match(line):
+            raise Pyo3VersionBumpError(
+                softwrap(
+                    f"""
+                    `{path}` inherits its version from the Cargo workspace
+                    (`version.workspace = true`), which this goal does not edit. Write the version
+                    in the crate's `[package]` table, or bump the workspace's `[workspace.package]
+                    version` by hand.
+                    """
                 )
-            m = _CARGO_VERSION_RE.match(line)
-            if m:
-                start = offset + len(m.group(1)) + 1
-                place = VersionPlace(
-                    path,
-                    f"[package] version of crate {name}",
-                    m.group(2),
-                    start,
-                    start + len(m.group(2)),
-                )
-                if package.get("version") != place.version:
-                    break
-                return name, place
-        offset += len(line)
+            )
+        m = _CARGO_VERSION_RE.match(line)
+        if m:
+            start = offset + len(m.group(1)) + 1
+            place = VersionPlace(
+                path,
+                f"[package] version of crate {name}",
+                m.group(2),
+                start,
+                start + len(m.group(2)),
+            )
+            if package.get("version") != place.version:
+                break
+            return name, place
     raise Pyo3VersionBumpError(
         softwrap(
             f"""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 # `packaging` comes with Pants (a dependency of pantsbuild.pants), like `pants` itself.
 from packaging.version import InvalidVersion, Version  # pants: no-infer-dep
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
-from pants.backend.python.target_types import PythonProvidesField, PythonSourceField
+from pants.backend.python.target_types import PythonSourceField
 from pants.backend.python.util_rules.package_dists import (
     DependencyOwner,
     DistBuildEnvironment,
@@ -39,7 +39,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants_pyo3.crate.crate import Pyo3Crate, Pyo3CrateRequest
 from pants_pyo3.errors import Pyo3VersionMismatchError
-from pants_pyo3.target_types import Pyo3ModuleNameField, Pyo3PyprojectField
+from pants_pyo3.target_types import Pyo3ModuleNameField, Pyo3PyprojectField, dist_of_closure
 from pants_pyo3.versions.bump import Pyo3BumpVersionSubsystem, find_dunder_versions
 
 logger = logging.getLogger(__name__)
@@ -143,8 +143,7 @@ async def check_version_before_dist_build(
     request: Pyo3VersionCheckBuildEnvironmentRequest,
 ) -> DistBuildEnvironment:
     targets = await Get(Targets, Addresses(request.target_addresses))
-    # The distribution being built is the root of the closure, which comes first.
-    dist = next(t for t in targets if t.has_field(PythonProvidesField))
+    dist = dist_of_closure(targets)
     await Get(CheckedDistVersion, DistVersionCheckRequest(dist))
     return DistBuildEnvironment((), EMPTY_DIGEST)
 

@@ -20,7 +20,7 @@ from pants_pyo3.errors import Pyo3ManylinuxError
 from pants_pyo3.subsystems.auditwheel import Pyo3AuditwheelSubsystem
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
 from pants_pyo3.toolchain.cross import wheel_platform_tag
-from pants_pyo3.wheel.tool_pex import BACKEND_MODULE
+from pants_pyo3.wheel.backend import BACKEND_MODULE
 
 logger = logging.getLogger(__name__)
 

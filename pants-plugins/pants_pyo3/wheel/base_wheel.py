@@ -29,7 +29,8 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Targets
 from pants.util.logging import LogLevel
 from pants_pyo3.sandbox import wheel_backend
-from pants_pyo3.wheel.tool_pex import BACKEND_MODULE, BUILD_REQUIREMENTS, tool_pex
+from pants_pyo3.toolchain.tool_pex import tool_pex
+from pants_pyo3.wheel.backend import BACKEND_MODULE, BUILD_REQUIREMENTS
 
 logger = logging.getLogger(__name__)
 

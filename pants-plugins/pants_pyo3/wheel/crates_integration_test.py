@@ -33,6 +33,7 @@ from pants_pyo3.testutil import (
     find_interpreter,
     make_venv,
     pip_install,
+    run_in_fresh_venv,
 )
 
 FIXTURES_DIR = PLUGIN_DIR / "testdata" / "crates"
@@ -306,29 +307,23 @@ def dist_wheels(directory: Path, dist_name: str) -> list[Path]:
 
 
 def run_python_test(fixture: Fixture, repo: TempRepo, wheelhouse: Path, tmp_path: Path) -> None:
-    python = make_venv(find_interpreter(PYTHON_VERSION), tmp_path / "venv")
-    pip_install(
-        python,
-        [fixture.dist_name, "pytest"],
-        "--no-index",
-        "--find-links",
-        str(repo.root / "dist"),
-        "--find-links",
-        str(wheelhouse),
-    )
     # Outside the repo, with only the test files: the package comes from the venv.
     tests = tmp_path / "tests"
     shutil.copytree(
         repo.root / fixture.name / "tests", tests, ignore=shutil.ignore_patterns("BUILD")
     )
-    proc = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+    out = run_in_fresh_venv(
+        tmp_path / "venv",
+        [fixture.dist_name, "pytest"],
+        ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
+        "--no-index",
+        "--find-links",
+        str(repo.root / "dist"),
+        "--find-links",
+        str(wheelhouse),
+        python_version=PYTHON_VERSION,
     )
-    assert proc.returncode == 0, f"{fixture.name}'s test failed:\n{proc.stdout}\n{proc.stderr}"
-    assert " passed" in proc.stdout
+    assert " passed" in out
 
 
 def maturin_build(fixture: Fixture, repo: TempRepo, maturin: Path, out: Path) -> list[Path]:
@@ -395,16 +390,13 @@ def test_top_level_module_sdist_pip_installs_with_maturin(
     assert not [n for n in names if n.startswith("toplevel-0.1.0/python/")], names
     assert "python-source" not in pyproject
     monkeypatch.setenv("CARGO_TARGET_DIR", MATURIN_TARGET_DIR)
-    python = make_venv(find_interpreter(PYTHON_VERSION), tmp_path / "venv")
-    pip_install(python, [str(sdist)])
-    out = subprocess.run(
-        [str(python), "-c", "import toplevel; print(toplevel.add(40, 2))"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
+    out = run_in_fresh_venv(
+        tmp_path / "venv",
+        [str(sdist)],
+        ["python", "-c", "import toplevel; print(toplevel.add(40, 2))"],
+        python_version=PYTHON_VERSION,
     )
-    assert out.stdout.strip() == "42"
+    assert out.strip() == "42"
 
 
 def test_workspace_sdist_has_no_stray_files_in_python(repo: TempRepo) -> None:

@@ -11,14 +11,7 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from pants_pyo3.testutil import (
-    PANTS_TOML,
-    TempRepo,
-    find_interpreter,
-    make_venv,
-    package_files,
-    pip_install,
-)
+from pants_pyo3.testutil import PANTS_TOML, TempRepo, package_files, run_in_fresh_venv
 
 DEMO_FILES = {
     **package_files("demo", extra_build='python_tests(name="tests")\n'),
@@ -60,17 +53,14 @@ def test_wheel_is_platform_tagged_and_holds_the_module(packaged: TempRepo) -> No
 
 
 def test_wheel_installs_into_a_fresh_venv_and_imports(packaged: TempRepo, tmp_path: Path) -> None:
-    python = make_venv(find_interpreter("3.11"), tmp_path / "venv")
     (wheel,) = (packaged.root / "dist").glob("demo-0.1.0-*.whl")
-    pip_install(python, [str(wheel)], "--no-index")
-    out = subprocess.run(
-        [str(python), "-c", "import demo; print(demo.add(20, 22))"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
+    out = run_in_fresh_venv(
+        tmp_path / "venv",
+        [str(wheel)],
+        ["python", "-c", "import demo; print(demo.add(20, 22))"],
+        "--no-index",
     )
-    assert out.stdout.strip() == "42"
+    assert out.strip() == "42"
 
 
 def test_pex_runs_and_computes_in_rust(packaged: TempRepo) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.subsystems.setuptools import PythonDistributionFieldSet
-from pants.backend.python.target_types import GenerateSetupField, PythonProvidesField
+from pants.backend.python.target_types import GenerateSetupField
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.package_dists import (
     DistBuildEnvironment,
@@ -41,7 +41,12 @@ from pants_pyo3.python.interpreter_check import (
 from pants_pyo3.sandbox import wheel_backend
 from pants_pyo3.sandbox.programs import SandboxPrograms
 from pants_pyo3.subsystems.pyo3 import Pyo3Subsystem
-from pants_pyo3.target_types import Pyo3ExtensionTarget, Pyo3ManylinuxField, Pyo3TargetTriplesField
+from pants_pyo3.target_types import (
+    Pyo3ExtensionTarget,
+    Pyo3ManylinuxField,
+    Pyo3TargetTriplesField,
+    dist_of_closure,
+)
 from pants_pyo3.toolchain.cross import wheel_platform_tag
 from pants_pyo3.toolchain.rust import RustToolchain
 from pants_pyo3.wheel.auditwheel import (
@@ -49,6 +54,7 @@ from pants_pyo3.wheel.auditwheel import (
     Pyo3ModuleAnalysisRequest,
     manylinux_platforms,
 )
+from pants_pyo3.wheel.backend import BACKEND_MODULE, BUILD_REQUIREMENTS, MODULES_DIR
 from pants_pyo3.wheel.base_wheel import Pyo3BaseWheel, Pyo3BaseWheelRequest
 from pants_pyo3.wheel.license import (
     LicenseFiles,
@@ -57,7 +63,6 @@ from pants_pyo3.wheel.license import (
     dist_license_expression,
 )
 from pants_pyo3.wheel.sbom import Pyo3Sbom, Pyo3SbomRequest
-from pants_pyo3.wheel.tool_pex import BACKEND_MODULE, BUILD_REQUIREMENTS, MODULES_DIR
 
 # Where the SBOMs and license files go in the build chroot; the backend puts them into each wheel.
 META_DIR = "_pants_pyo3_meta"
@@ -150,7 +155,7 @@ async def pyo3_dist_build_environment(
     extensions = extension_targets(targets)
     if not extensions:
         return DistBuildEnvironment((), EMPTY_DIGEST)
-    dist_target = next(t for t in targets if t.has_field(PythonProvidesField))
+    dist_target = dist_of_closure(targets)
     dist = dist_target.address
     backend_digest = await Get(
         Digest, SandboxPrograms, SandboxPrograms.of(**{f"{BACKEND_MODULE}.py": "wheel_backend.py"})

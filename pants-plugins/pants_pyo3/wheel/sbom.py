@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import toml
 from pants.engine.addresses import Address
-from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import Target
 from pants.util.logging import LogLevel
@@ -214,8 +214,8 @@ async def pyo3_sbom(request: Pyo3SbomRequest, toolchain: RustToolchain) -> Pyo3S
         default_features=tgt[Pyo3DefaultFeaturesField].value,
         cache_dir=CACHE_PATH,
     )
-    process = await Get(
-        Process,
+    result = await Get(
+        FallibleProcessResult,
         CargoProcess(
             program="cargo_metadata.py",
             config_json=config_json(config),
@@ -224,7 +224,6 @@ async def pyo3_sbom(request: Pyo3SbomRequest, toolchain: RustToolchain) -> Pyo3S
             description=f"Listing the crates of {tgt.address} for its SBOM ({request.triple})",
         ),
     )
-    result = await Get(FallibleProcessResult, Process, process)
     if result.exit_code == build_extension.EXIT_LOCKFILE_OUTDATED:
         raise Pyo3LockfileOutdatedError.for_target(
             tgt.address, result.stderr.decode(errors="replace").strip()

@@ -11,26 +11,19 @@ from typing import Any
 
 from pants.core.goals.lint import LintResult, LintTargetsRequest
 from pants.core.util_rules.partitions import PartitionerType
-from pants.engine.process import FallibleProcessResult, Process
+from pants.engine.process import FallibleProcessResult
 from pants.engine.rules import Get, collect_rules, rule
-from pants.engine.target import FieldSet, Target
 from pants.util.logging import LogLevel
 from pants_pyo3.build.cargo_command import CargoCommandRequest
 from pants_pyo3.lint.clippy.subsystem import CargoClippySubsystem, SkipCargoClippyField
-from pants_pyo3.target_types import CargoCrateSourcesField, CargoCrateTarget
+from pants_pyo3.target_types import CargoCrateFieldSet, CargoCrateTarget
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class CargoClippyFieldSet(FieldSet):
-    required_fields = (CargoCrateSourcesField,)
-
-    sources: CargoCrateSourcesField
-
-    @classmethod
-    def opt_out(cls, tgt: Target) -> bool:
-        return tgt.get(SkipCargoClippyField).value
+class CargoClippyFieldSet(CargoCrateFieldSet):
+    skip_field = SkipCargoClippyField
 
 
 class CargoClippyRequest(LintTargetsRequest):
@@ -45,8 +38,8 @@ async def run_cargo_clippy(
     request: CargoClippyRequest.Batch[CargoClippyFieldSet, Any], clippy: CargoClippySubsystem
 ) -> LintResult:
     (field_set,) = request.elements
-    process = await Get(
-        Process,
+    result = await Get(
+        FallibleProcessResult,
         CargoCommandRequest(
             address=field_set.address,
             mode="clippy",
@@ -55,7 +48,6 @@ async def run_cargo_clippy(
             description=f"Run cargo clippy on {field_set.address}",
         ),
     )
-    result = await Get(FallibleProcessResult, Process, process)
     return LintResult(
         exit_code=result.exit_code,
         stdout=result.stdout.decode(errors="replace"),

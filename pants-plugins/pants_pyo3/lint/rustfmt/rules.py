@@ -16,25 +16,18 @@ from pants.core.util_rules.source_files import SourceFiles, SourceFilesRequest
 from pants.engine.fs import Digest, DigestContents, MergeDigests, PathGlobs, Snapshot
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import FieldSet, Target
 from pants.util.logging import LogLevel
 from pants.util.strutil import pluralize
 from pants_pyo3.lint.rustfmt.subsystem import RustfmtSubsystem, SkipRustfmtField
-from pants_pyo3.target_types import CargoCrateSourcesField, CargoCrateTarget
+from pants_pyo3.target_types import CargoCrateFieldSet, CargoCrateTarget
 from pants_pyo3.toolchain.rust import RustComponent, RustComponentRequest, RustToolchain
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class RustfmtFieldSet(FieldSet):
-    required_fields = (CargoCrateSourcesField,)
-
-    sources: CargoCrateSourcesField
-
-    @classmethod
-    def opt_out(cls, tgt: Target) -> bool:
-        return tgt.get(SkipRustfmtField).value
+class RustfmtFieldSet(CargoCrateFieldSet):
+    skip_field = SkipRustfmtField
 
 
 class RustfmtRequest(FmtTargetsRequest):

@@ -90,3 +90,28 @@ def test_crate_edition_defaults_like_cargo() -> None:
 def test_rustfmt_configs_are_looked_up_in_the_crate_and_above() -> None:
     assert _ancestor_dirs("src/rust/a") == ["", "src", "src/rust", "src/rust/a"]
     assert _ancestor_dirs("") == [""]
+
+
+def test_each_skip_field_opts_the_crate_out_of_its_own_tool_only(rule_runner: RuleRunner) -> None:
+    from pants.engine.addresses import Address
+    from pants_pyo3.goals.test import CargoTestFieldSet
+    from pants_pyo3.lint.clippy.rules import CargoClippyFieldSet
+    from pants_pyo3.lint.rustfmt.rules import RustfmtFieldSet
+
+    field_sets = {
+        "skip_cargo_test": CargoTestFieldSet,
+        "skip_cargo_clippy": CargoClippyFieldSet,
+        "skip_rustfmt": RustfmtFieldSet,
+    }
+    rule_runner.write_files(
+        {
+            "plain/BUILD": "cargo_crate()\n",
+            **{f"{skip}/BUILD": f"cargo_crate({skip}=True)\n" for skip in field_sets},
+        }
+    )
+    plain = rule_runner.get_target(Address("plain"))
+    assert all(fs.is_applicable(plain) for fs in field_sets.values())
+    for skip in field_sets:
+        tgt = rule_runner.get_target(Address(skip))
+        applicable = {s for s, fs in field_sets.items() if fs.is_applicable(tgt)}
+        assert applicable == set(field_sets) - {skip}, skip
