@@ -174,6 +174,17 @@ def example_cargo_lock(package: str) -> str:
     return lock.replace('name = "pp3sum"', f'name = "{package}"')
 
 
+def inline_module_crate_files(lib_rs: str = INLINE_PYMODULE_RS, *, lock: str | None = None) -> dict:
+    """An abi3 crate `src/rust/demo` (library `_native`) with the given `lib.rs` (by default an
+    inline `#[pymodule] mod`, which pyo3 describes for generated stubs) and a `Cargo.lock` (by
+    default the example's)."""
+    return {
+        **crate_files("src/rust/demo", pyo3_features='["abi3-py38"]'),
+        "src/rust/demo/Cargo.lock": lock if lock is not None else example_cargo_lock("demo"),
+        "src/rust/demo/src/lib.rs": lib_rs,
+    }
+
+
 def package_files(
     name: str,
     *,

@@ -25,10 +25,10 @@ from pants_pyo3.stubs.rules import (
 from pants_pyo3.target_types import Pyo3ExtensionSourcesField
 from pants_pyo3.testutil import (
     INLINE_PYMODULE_RS,
-    PYO3_REQUIREMENT,
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
     example_cargo_lock,
+    inline_module_crate_files,
     plugin_rule_runner,
     rule_runner_env,
     shared_named_caches_arg,
@@ -55,27 +55,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 
 def crate(lib_rs: str, *, lock: str = DEMO_LOCK, profile: str = "") -> dict[str, str]:
-    return {
-        "src/rust/demo/BUILD": "cargo_crate()\n",
-        "src/rust/demo/Cargo.toml": dedent(
-            f"""\
-            [package]
-            name = "demo"
-            version = "0.1.0"
-            edition = "2021"
-
-            [lib]
-            name = "_native"
-            crate-type = ["cdylib"]
-
-            [dependencies]
-            pyo3 = {{ version = {PYO3_REQUIREMENT}, features = ["abi3-py38"] }}
-            """
-        )
-        + profile,
-        "src/rust/demo/Cargo.lock": lock,
-        "src/rust/demo/src/lib.rs": lib_rs,
-    }
+    files = inline_module_crate_files(lib_rs, lock=lock)
+    files["src/rust/demo/Cargo.toml"] += profile
+    return files
 
 
 def package(generate_stubs: str = "True", **files: str) -> dict[str, str]:

@@ -14,13 +14,7 @@ from textwrap import dedent
 from typing import Iterator
 
 import pytest
-from pants_pyo3.testutil import (
-    INLINE_PYMODULE_RS,
-    PANTS_TOML,
-    PYO3_REQUIREMENT,
-    TempRepo,
-    example_cargo_lock,
-)
+from pants_pyo3.testutil import PANTS_TOML, TempRepo, inline_module_crate_files
 
 MYPY_PANTS_TOML = PANTS_TOML.replace(
     '"pants.backend.experimental.python", "pants_pyo3"]',
@@ -28,24 +22,7 @@ MYPY_PANTS_TOML = PANTS_TOML.replace(
 )
 
 FILES = {
-    "src/rust/demo/BUILD": "cargo_crate()\n",
-    "src/rust/demo/Cargo.toml": dedent(
-        f"""\
-        [package]
-        name = "demo"
-        version = "0.1.0"
-        edition = "2021"
-
-        [lib]
-        name = "_native"
-        crate-type = ["cdylib"]
-
-        [dependencies]
-        pyo3 = {{ version = {PYO3_REQUIREMENT}, features = ["abi3-py38"] }}
-        """
-    ),
-    "src/rust/demo/Cargo.lock": example_cargo_lock("demo"),
-    "src/rust/demo/src/lib.rs": INLINE_PYMODULE_RS,
+    **inline_module_crate_files(),
     # No `_native.pyi` here: the stub is generated.
     "src/python/demo/__init__.py": (
         "from demo._native import Total, add, greet\n\n"
