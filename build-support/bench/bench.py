@@ -76,7 +76,20 @@ PANTSD_RESTART_MARKERS = (
     "saw filesystem changes covered by invalidation globs",
 )
 PANTSD_START_TIMEOUT = "while waiting for pantsd to start"
-GROUPS = ("cold", "noop", "edit", "test", "pyedit", "interpreters", "crates", "remote")
+GROUPS = (
+    "cold",
+    "noop",
+    "edit",
+    "test",
+    "pyedit",
+    "interpreters",
+    "crates",
+    "remote",
+    "linker",
+)
+# The glibc baselines compared by the `linker` group: zig for manylinux2014 (the default) and this
+# machine's own linker (`auto`).
+LINKERS = (("zig", "manylinux2014"), ("host", "auto"))
 
 
 def n_interpreters_target(n: int) -> float:
@@ -430,6 +443,42 @@ def measure_cold(b: Bench, editor: LibRsEditor, python: str) -> None:
         )
         shutil.rmtree(store, ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
+
+
+def measure_linker(b: Bench, editor: LibRsEditor) -> None:
+    """What the glibc baseline costs (issue #18): `package` with the module linked (and its C code
+    compiled) by zig for manylinux2014, the default, vs by this machine's linker
+    (`--pyo3-manylinux=auto`). Each baseline has a target directory of its own, so the two never
+    rebuild each other's. Cold: a new edit, empty target dirs, `--no-pantsd` (zig's own cache stays,
+    as ~/.cargo does); then after a one-line edit with pantsd warm. Who goes first alternates."""
+    for i in range(b.args.cold_repeat):
+        editor.edit()
+        empty_target_dirs(b)
+        b.wait_for_quiet("linker cold")
+        for name, policy in LINKERS[i % 2 :] + LINKERS[: i % 2]:
+            b.timed(
+                f"linker_cold_{name}",
+                lambda: b.pants(
+                    "--no-pantsd",
+                    f"--pyo3-manylinux={policy}",
+                    "package",
+                    DIST,
+                    label=f"linker cold {name}",
+                ),
+            )
+    for name, policy in LINKERS:
+        b.pants(f"--pyo3-manylinux={policy}", "package", DIST, label=f"linker warm-up {name}")
+    for i in range(b.args.repeat):
+        editor.edit()
+        b.wait_for_quiet("linker edit")
+        for name, policy in LINKERS[i % 2 :] + LINKERS[: i % 2]:
+            b.timed(
+                f"linker_edit_{name}",
+                lambda: b.pants(
+                    f"--pyo3-manylinux={policy}", "package", DIST, label=f"linker edit {name}"
+                ),
+            )
+    editor.restore()
 
 
 def measure_startup(b: Bench) -> None:
@@ -1020,6 +1069,17 @@ def summarize(
             if "pants_startup" in m
             else "",
         )
+    for scenario, label in (("cold", "cold, `--no-pantsd`"), ("edit", "after a one-line edit")):
+        if f"linker_{scenario}_zig" in m:
+            zig, host = m[f"linker_{scenario}_zig"], m[f"linker_{scenario}_host"]
+            row(
+                f"linker_{scenario}",
+                f"glibc baseline, {label}: zig (manylinux2014) vs this machine's linker",
+                zig / host,
+                None,
+                "x",
+                f"zig {zig:.2f} s; host linker {host:.2f} s ({zig - host:+.2f} s)",
+            )
     if "remote_warm" in m:
         row(
             "remote",
@@ -1338,6 +1398,9 @@ def main(argv: Sequence[str]) -> None:
         if "crates" in only and len(versions) > 1 and not args.quick:
             meta["crates_compiled"] = count_crates_per_interpreter(bench, versions, pythons, host)
             done("crates")
+        if "linker" in only:
+            measure_linker(bench, editor)
+            done("linker")
         if "remote" in only:
             meta.update(measure_remote(bench, editor))
             done("remote")

@@ -110,3 +110,17 @@ def test_table_has_a_row_per_loop_with_its_target(bench: ModuleType) -> None:
 def test_a_subset_renders_only_its_rows(bench: ModuleType) -> None:
     rows = bench.summarize(_measurements(bench, pants_noop=0.4), ["3.11"])
     assert [(r["key"], r["met"]) for r in rows] == [("noop", False)]
+
+
+def test_linker_rows_give_zigs_cost_over_the_host_linker(bench: ModuleType) -> None:
+    measured = _measurements(
+        bench,
+        linker_cold_zig=30.0,
+        linker_cold_host=25.0,
+        linker_edit_zig=1.1,
+        linker_edit_host=1.0,
+    )
+    rows = {r["key"]: r for r in bench.summarize(measured, ["3.11"])}
+    assert rows["linker_cold"]["value"] == 1.2 and rows["linker_cold"]["target"] is None
+    assert "zig 30.00 s; host linker 25.00 s (+5.00 s)" == rows["linker_cold"]["detail"]
+    assert rows["linker_edit"]["value"] == 1.1
