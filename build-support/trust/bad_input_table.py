@@ -78,7 +78,12 @@ CASES = [
         "dotted Python module name",
     ),
     Case("Cargo.toml missing", None, "Cargo.toml", after=lambda r: (r / TOML).unlink()),
-    Case("Cargo.toml not TOML", edit(TOML, "[package]", "[package"), "not valid TOML"),
+    Case(
+        "Cargo.toml not TOML",
+        edit(TOML, "[package]", "[package"),
+        "not valid TOML",
+        names="cargo_crate` target src/rust/demo",
+    ),
     Case(
         "no cdylib",
         edit(TOML, 'crate-type = ["cdylib"]', 'crate-type = ["rlib"]'),

@@ -35,11 +35,12 @@ _MEMBER_FILES = ("Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs")
 _DEPENDENCY_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
 
 
-def _load_toml(content: bytes, path: str) -> Mapping[str, Any]:
+def _load_toml(content: bytes, path: str, owner: Address | None = None) -> Mapping[str, Any]:
     try:
         return toml.loads(content.decode())
     except (UnicodeDecodeError, toml.TomlDecodeError) as e:
-        raise CargoManifestError(f"`{path}` is not valid TOML: {e}. Fix the syntax error.")
+        of = f"The `{CargoCrateTarget.alias}` target {owner}: " if owner else ""
+        raise CargoManifestError(f"{of}`{path}` is not valid TOML: {e}. Fix the syntax error.")
 
 
 def _ancestors(crate_dir: str) -> list[str]:
@@ -209,14 +210,14 @@ async def infer_cargo_path_dependencies(
     address = request.field_set.address
     crate_dir = address.spec_path
     manifest_path = posixpath.join(crate_dir, "Cargo.toml")
-    contents, workspace = await MultiGet(
-        Get(DigestContents, PathGlobs([manifest_path])),
-        Get(CargoWorkspace, CargoWorkspaceRequest(crate_dir)),
-    )
+    contents = await Get(DigestContents, PathGlobs([manifest_path]))
     if not contents:
         # The build names a missing manifest with its own error.
         return InferredDependencies([])
-    manifest = _load_toml(contents[0].content, manifest_path)
+    # Read before the workspace is looked for (which reads it too), so that a syntax error names
+    # this target.
+    manifest = _load_toml(contents[0].content, manifest_path, address)
+    workspace = await Get(CargoWorkspace, CargoWorkspaceRequest(crate_dir))
     deps = path_dependencies(manifest, crate_dir, workspace)
     outside = sorted(name for name, d in deps.items() if d is None)
     if outside:

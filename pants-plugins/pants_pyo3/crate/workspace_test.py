@@ -13,7 +13,7 @@ from pants.engine.addresses import Address, Addresses
 from pants.engine.target import Dependencies, DependenciesRequest
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from pants_pyo3.crate.crate import CrateSources, CrateSourcesRequest
-from pants_pyo3.errors import CargoPathDependencyError
+from pants_pyo3.errors import CargoManifestError, CargoPathDependencyError
 from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
@@ -166,6 +166,22 @@ def test_path_dependency_without_a_target_is_a_named_error(rule_runner: RuleRunn
     with_path_dependency(files, EXT.spec_path, "util", '{ path = "../util" }')
     rule_runner.write_files(files)
     with engine_error(CargoPathDependencyError, contains="`util` (`src/rust/util/Cargo.toml`)"):
+        dependencies(rule_runner, EXT)
+
+
+def test_a_manifest_that_is_not_toml_names_its_cargo_crate(rule_runner: RuleRunner) -> None:
+    files = crate_files(EXT.spec_path, package="ext")
+    files[f"{EXT.spec_path}/Cargo.toml"] = files[f"{EXT.spec_path}/Cargo.toml"].replace(
+        "[package]", "[package", 1
+    )
+    rule_runner.write_files(files)
+    with engine_error(
+        CargoManifestError,
+        contains=(
+            "The `cargo_crate` target src/rust/ext:ext: "
+            "`src/rust/ext/Cargo.toml` is not valid TOML"
+        ),
+    ):
         dependencies(rule_runner, EXT)
 
 
