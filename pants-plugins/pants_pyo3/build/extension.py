@@ -54,6 +54,7 @@ from pants_pyo3.toolchain.zig import (
     ZIG_NAMED_CACHE,
     Zig,
     glibc_function_hint,
+    policy_for_functions,
     policy_glibc,
     zig_target,
 )
@@ -329,8 +330,9 @@ async def build_pyo3_extension(
                     {', '.join(glibc_function_hint(m) for m in missing)}, which glibc
                     {glibc[0]}.{glibc[1]} (the manylinux policy `{policy}`) does not have, so a
                     module using it can't be imported where that policy promises it can. Raise
-                    the baseline for this target (`{Pyo3ManylinuxField.alias}="manylinux_2_28"`
-                    or the policy of the glibc that has it) or for every target
+                    the baseline for this target
+                    (`{Pyo3ManylinuxField.alias}="{policy_for_functions(missing)}"` or the policy
+                    of the glibc that has it) or for every target
                     (`[{pyo3.options_scope}].manylinux`), set it to `auto` to link against this
                     machine's glibc (wheels then install only on systems as new as this one), or
                     turn off the crate feature that needs it.

@@ -164,9 +164,12 @@ def stray_files(wanted: set, crate_dir: str, mirror: str) -> list:
     )
 
 
-def elf_exported_symbols(path: str) -> set:
-    """The names of the defined symbols in an ELF shared library's dynamic symbol table (ELF32 or
-    ELF64, either byte order: the host's and every cross target's), or None if `path` is no ELF."""
+def elf_dynamic_symbols(path: str):
+    """What an ELF shared library's dynamic section says (ELF32 or ELF64, either byte order: the
+    host's and every cross target's), or None if `path` is no ELF: a dict of `defined` (the names
+    of its exported symbols), `unversioned` (the undefined, non-weak symbols without a version:
+    what must come from the process, not from a library it names) and `needed` (its `DT_NEEDED`
+    libraries)."""
     with open(path, "rb") as f:
         data = f.read()
     if data[:4] != b"\x7fELF" or data[4] not in (1, 2):
@@ -175,27 +178,68 @@ def elf_exported_symbols(path: str) -> set:
     if data[4] == 2:
         shoff = struct.unpack_from(endian + "Q", data, 0x28)[0]
         shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x3A)
-        section_fmt, sym_fmt = "IIQQQQIIQQ", "IBBH"
+        section_fmt, sym_fmt, info, dyn_fmt = "IIQQQQIIQQ", "IBBH", 1, "qQ"
     else:
         shoff = struct.unpack_from(endian + "I", data, 0x20)[0]
         shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x2E)
-        section_fmt, sym_fmt = "IIIIIIIIII", "IIIBBH"
+        section_fmt, sym_fmt, info, dyn_fmt = "IIIIIIIIII", "IIIBBH", 3, "iI"
     sections = [
         struct.unpack_from(endian + section_fmt, data, shoff + i * shentsize) for i in range(shnum)
     ]
-    names = set()
+
+    def string(table: int, offset: int) -> str:
+        start = sections[table][4] + offset
+        return data[start : data.index(b"\0", start)].decode("utf-8", "replace")
+
+    versions = []
+    for section in sections:
+        if section[1] == 0x6FFFFFFF:  # SHT_GNU_versym: a version index per dynamic symbol.
+            versions = list(struct.unpack_from(endian + "H" * (section[5] // 2), data, section[4]))
+    found = {"defined": set(), "unversioned": set(), "needed": []}
     for _name, sh_type, _flags, _addr, offset, size, link, _info, _align, entsize in sections:
+        if sh_type == 6 and entsize:  # SHT_DYNAMIC
+            for i in range(size // entsize):
+                tag, value = struct.unpack_from(endian + dyn_fmt, data, offset + i * entsize)
+                if tag == 1:  # DT_NEEDED
+                    found["needed"].append(string(link, value))
         if sh_type != 11 or not entsize:  # SHT_DYNSYM
             continue
-        str_offset = sections[link][4]
-        for i in range(size // entsize):
+        for i in range(1, size // entsize):
             fields = struct.unpack_from(endian + sym_fmt, data, offset + i * entsize)
-            st_name, st_shndx = fields[0], fields[-1]
-            if st_shndx == 0:  # Undefined: imported, not exported.
-                continue
-            end = data.index(b"\0", str_offset + st_name)
-            names.add(data[str_offset + st_name : end].decode("utf-8", "replace"))
-    return names
+            name, shndx = string(link, fields[0]), fields[-1]
+            if shndx != 0:
+                found["defined"].add(name)
+            # Undefined, not weak (STB_WEAK = 2), version index 0 (local) or 1 (global).
+            elif fields[info] >> 4 != 2 and (versions[i] & 0x7FFF if versions else 1) <= 1:
+                found["unversioned"].add(name)
+    return found
+
+
+def elf_exported_symbols(path: str) -> set:
+    """The names of the defined symbols in an ELF shared library's dynamic symbol table, or None
+    if `path` is no ELF."""
+    found = elf_dynamic_symbols(path)
+    return None if found is None else found["defined"]
+
+
+# glibc's libraries (and libgcc's), whose symbols a module linked for a glibc baseline binds by
+# version. The `ld-linux` loader's name varies by architecture.
+_GLIBC_LIBRARY = re.compile(
+    r"^(libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libutil\.so\.1"
+    r"|libresolv\.so\.2|libgcc_s\.so\.1|ld-linux.*|ld64\.so\..*)$"
+)
+
+
+def unversioned_imports(path: str) -> list:
+    """The functions a module linked against a glibc baseline's stubs imports without a version:
+    ones the baseline's glibc lacks (the linker found them nowhere, so nothing binds them to a
+    glibc version), which the module can't be imported without on that glibc. Python's C API
+    (`Py*`, `_Py*`) comes from the interpreter, unversioned by design. Empty when the module also
+    links a library outside glibc's, which could define any of them."""
+    found = elf_dynamic_symbols(path)
+    if found is None or any(not _GLIBC_LIBRARY.match(lib) for lib in found["needed"]):
+        return []
+    return sorted(s for s in found["unversioned"] if not s.startswith(("Py", "_Py")))
 
 
 # cargo's complaint when `--locked` is passed and `Cargo.lock` doesn't match `Cargo.toml` (cargo
@@ -565,6 +609,12 @@ def main() -> None:
     if problem is not None:
         os.unlink(dest)
         fail(*problem)
+    # Rust code (an `extern "C"` block) calling a function the baseline's glibc lacks links all
+    # the same, unversioned; the wheel would then fail to import on that glibc.
+    missing = unversioned_imports(dest) if cfg.zig else []
+    if missing:
+        os.unlink(dest)
+        fail(EXIT_GLIBC_BASELINE, MISSING_SYMBOLS_PREFIX + " ".join(missing))
     if cfg.import_check:
         problem = import_check(cfg.module_name, dest)
         if problem:

@@ -284,6 +284,46 @@ def test_the_pyinit_check_holds_whatever_the_symbol_table_holds(
         assert "`import demo._native` would fail" in problem[1]
 
 
+# A module's imports: `printf` binds to a glibc version, Python's C API to the interpreter, a weak
+# one may be absent; `rnd_nowhere` is defined nowhere the linker looked, as a function the glibc
+# baseline's stubs lack is.
+IMPORTS_C = """\
+#include <stdio.h>
+extern int rnd_nowhere(void);
+extern void *PyLong_FromLong(long);
+extern int maybe_there(void) __attribute__((weak));
+int PyInit__native(void) {
+    printf("x");
+    PyLong_FromLong(1);
+    return rnd_nowhere() + (maybe_there ? maybe_there() : 0);
+}
+"""
+
+
+@pytest.mark.parametrize("compiler", ["cc", "aarch64-linux-gnu-gcc"])
+def test_unversioned_imports_are_the_functions_no_library_binds(
+    tmp_path: Path, compiler: str
+) -> None:
+    library = shared_library(tmp_path, compiler, "lib_native", IMPORTS_C)
+    assert build_extension.unversioned_imports(library) == ["rnd_nowhere"]
+    found = build_extension.elf_dynamic_symbols(library)
+    assert "libc.so.6" in found["needed"] and "PyInit__native" in found["defined"]
+
+
+def test_unversioned_imports_are_unknown_beside_a_library_outside_glibc(tmp_path: Path) -> None:
+    # libz could define `rnd_nowhere` (its symbols are what auditwheel judges).
+    source = tmp_path / "lib_native.c"
+    source.write_text(IMPORTS_C)
+    library = tmp_path / "lib_native.so"
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-o", str(library), str(source), "-Wl,--no-as-needed", "-lz"],
+        check=True,
+        capture_output=True,
+    )
+    assert "libz.so.1" in build_extension.elf_dynamic_symbols(str(library))["needed"]
+    assert build_extension.unversioned_imports(str(library)) == []
+
+
 def test_the_pyinit_check_reads_a_library_that_is_not_elf(tmp_path: Path) -> None:
     # Another platform's format (Mach-O, PE) is searched for the symbol's name.
     library = tmp_path / "lib_native.dylib"

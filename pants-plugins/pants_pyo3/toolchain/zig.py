@@ -94,6 +94,19 @@ GLIBC_FUNCTIONS = {
 }
 
 
+# The policies wheels on PyPI are mostly built for (maturin-action's, cibuildwheel's images).
+_COMMON_POLICIES = ((2, 17), (2, 28), (2, 31), (2, 34), (2, 35), (2, 39))
+
+
+def policy_for_functions(names: list) -> str:
+    """The oldest common manylinux policy whose glibc has every function named (those
+    `GLIBC_FUNCTIONS` knows), e.g. `manylinux_2_34` for `close_range`; `manylinux_2_28` if none is
+    known."""
+    needed = max((GLIBC_FUNCTIONS[n] for n in names if n in GLIBC_FUNCTIONS), default=(2, 28))
+    glibc = next((p for p in _COMMON_POLICIES if p >= needed), needed)
+    return f"manylinux_{glibc[0]}_{glibc[1]}"
+
+
 def glibc_function_hint(name: str) -> str:
     """`getrandom` -> "`getrandom` (glibc 2.25)": the function, and its glibc if known."""
     version = GLIBC_FUNCTIONS.get(name)

@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from pants_pyo3.toolchain.zig import glibc_function_hint, policy_glibc, zig_target
+from pants_pyo3.toolchain.zig import (
+    glibc_function_hint,
+    policy_for_functions,
+    policy_glibc,
+    zig_target,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +45,11 @@ def test_zig_target(triple: str, target: str | None) -> None:
 def test_glibc_function_hint() -> None:
     assert glibc_function_hint("getrandom") == "`getrandom` (glibc 2.25)"
     assert glibc_function_hint("frobnicate") == "`frobnicate`"
+
+
+def test_policy_for_functions_is_the_oldest_common_one_that_has_them() -> None:
+    assert policy_for_functions(["getrandom"]) == "manylinux_2_28"
+    assert policy_for_functions(["getrandom", "close_range"]) == "manylinux_2_34"
+    assert policy_for_functions(["statx"]) == "manylinux_2_28"
+    assert policy_for_functions(["gettid"]) == "manylinux_2_31"
+    assert policy_for_functions(["frobnicate"]) == "manylinux_2_28"

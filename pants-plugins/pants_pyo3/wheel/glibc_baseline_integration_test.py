@@ -267,3 +267,28 @@ def test_c_code_newer_than_the_baseline_is_a_named_error(tmp_path: Path) -> None
     repo.pants("package", "src/python/rnd:dist").assert_success()
     [wheel] = (repo.root / "dist").glob("rnd-0.1.0-*.whl")
     assert wheel.name == "rnd-0.1.0-cp39-cp39-manylinux_2_28_x86_64.whl"
+
+
+def test_rust_code_calling_a_function_newer_than_the_baseline_is_a_named_error(
+    tmp_path: Path,
+) -> None:
+    # An `extern "C"` declaration links whatever the baseline's glibc has: close_range (glibc 2.34)
+    # is left unversioned, and such a wheel would fail to import on glibc 2.17 to 2.33.
+    files = package_files(
+        "cls",
+        init="from cls._native import close_all\n",
+        body="fn close_all() -> i32 {\n    unsafe { close_range(1_000_000, u32::MAX, 0) }\n}",
+    )
+    files["src/rust/cls/src/lib.rs"] = files["src/rust/cls/src/lib.rs"].replace(
+        "use pyo3::prelude::*;\n",
+        'use pyo3::prelude::*;\n\nextern "C" {\n'
+        "    fn close_range(first: u32, last: u32, flags: i32) -> i32;\n}\n",
+    )
+    repo = TempRepo(tmp_path, files, pants_toml=PY39_TOML)
+    result = repo.pants("package", "src/python/cls:dist").assert_failure()
+    assert "Pyo3GlibcBaselineError" in result.stderr, result.stderr
+    assert "calls `close_range` (glibc 2.34), which glibc 2.17" in result.stderr, result.stderr
+    assert 'manylinux="manylinux_2_34"' in result.stderr
+    assert "src/python/cls:native" in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr
+    assert not (repo.root / "dist").exists() or not any((repo.root / "dist").iterdir())
