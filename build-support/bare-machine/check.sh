@@ -11,7 +11,8 @@
 # 2. Each run works on a throwaway overlay of it (a copy if overlayfs is not available), given this
 #    machine's own set-up: its pyenv root and rustup home read-only at the same paths, cargo's bin/
 #    read-only inside a writable cargo home, its apt sources, CA bundle, /etc/pip.conf and TLS/pip
-#    variables; proc, a fresh /dev and a tmpfs on /tmp.
+#    variables; proc, a fresh /dev and a tmpfs on /tmp. The Debian 11 root the glibc-baseline test
+#    makes is cached too, in $PANTS_PYO3_BARE_CACHE/bullseye.
 # 3. It clones the commit checked out here into the root (uncommitted changes are not tested) and runs
 #    build-support/bare-machine/inside.sh there, as root in a PID namespace: `./pants package ::`,
 #    `./pants test ::`, then a wheel installed with `pip --no-index --find-links dist` and the pex.
@@ -192,6 +193,11 @@ bind_ro "$rustup_home" "$root$rustup_home"
 mkdir -p "$root$cargo_home"
 find "$cargo_home" -maxdepth 1 -type f ! -name 'credentials*' -exec cp -p {} "$root$cargo_home/" \;
 bind_ro "$cargo_home/bin" "$root$cargo_home/bin"
+# The Debian 11 root that wheel/glibc_baseline_integration_test.py makes with debootstrap is an OS
+# image like the base root, not the project's set-up: it is cached beside the base root (writable:
+# the test fills it once, then only reads it through overlays of its own).
+mkdir -p "$CACHE/bullseye" "$root/var/cache/pants-pyo3-bullseye"
+mount --bind "$CACHE/bullseye" "$root/var/cache/pants-pyo3-bullseye"
 
 # This machine's network, apt and TLS configuration.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
