@@ -35,6 +35,7 @@ from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
     crate_files,
+    emptied_build_root,
     find_interpreter,
     plugin_rule_runner,
     rule_runner_env,
@@ -42,14 +43,19 @@ from pants_pyo3.testutil import (
 )
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    rule_runner = plugin_rule_runner(
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
+    return plugin_rule_runner(
         QueryRule(BuiltPyo3Extensions, [Pyo3ExtensionBuildsRequest]),
         QueryRule(Pyo3ExtensionBuildPlan, [Pyo3ExtensionBuildsRequest]),
         QueryRule(Addresses, [DependenciesRequest]),
         QueryRule(CheckedPyo3Extensions, [Pyo3ConsumerCheckRequest]),
     )
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    rule_runner = emptied_build_root(engine)
     set_options(rule_runner)
     return rule_runner
 

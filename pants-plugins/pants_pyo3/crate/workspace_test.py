@@ -18,6 +18,7 @@ from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
     crate_files,
+    emptied_build_root,
     plugin_rule_runner,
     rule_runner_env,
 )
@@ -25,12 +26,17 @@ from pants_pyo3.testutil import (
 EXT = Address("src/rust/ext")
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    rule_runner = plugin_rule_runner(
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
+    return plugin_rule_runner(
         QueryRule(CrateSources, [CrateSourcesRequest]),
         QueryRule(Addresses, [DependenciesRequest]),
     )
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    rule_runner = emptied_build_root(engine)
     rule_runner.set_options(
         list(RULE_RUNNER_GLOBAL_ARGS),
         env=rule_runner_env(),

@@ -15,6 +15,7 @@ from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
     crate_files,
+    emptied_build_root,
     plugin_rule_runner,
     rule_runner_env,
 )
@@ -23,9 +24,14 @@ CROSS_DESCRIPTOR = Path("/opt/pants-pyo3/cross/aarch64-unknown-linux-gnu/toolcha
 HOST = "x86_64-unknown-linux-gnu"
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
     return plugin_rule_runner()
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    return emptied_build_root(engine)
 
 
 def write_repo(rule_runner: RuleRunner, extension_kwargs: str, **crate_kwargs: str) -> None:

@@ -20,7 +20,7 @@ from pants_pyo3.goals.tailor import (
     pymodule_name,
     python_source_dir,
 )
-from pants_pyo3.testutil import crate_files, plugin_rule_runner
+from pants_pyo3.testutil import crate_files, emptied_build_root, plugin_rule_runner
 
 CDYLIB = {
     "package": {"name": "my-ext"},
@@ -154,11 +154,16 @@ def test_maturin_project_detection_and_distribution_dir() -> None:
     assert distribution_dir("rust/foo", "src/python/foo") == "src/python/foo"
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
     return plugin_rule_runner(
         QueryRule(PutativeTargets, [PutativePyo3TargetsRequest, AllOwnedSources])
     )
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    return emptied_build_root(engine)
 
 
 def tailor(rule_runner: RuleRunner, files: dict[str, str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pants.engine.addresses import Address
 from pants.testutil.rule_runner import QueryRule, RuleRunner, engine_error
 from pants_pyo3.errors import Pyo3PyprojectError
 from pants_pyo3.pyproject.rules import cargo_version_to_pep440
-from pants_pyo3.testutil import crate_files, plugin_rule_runner
+from pants_pyo3.testutil import crate_files, emptied_build_root, plugin_rule_runner
 
 DIST = Address("src/rust/demo", target_name="dist")
 
@@ -47,9 +47,14 @@ python-source = "python"
 """
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
     return plugin_rule_runner(QueryRule(SetupKwargs, [ExportedTarget]))
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    return emptied_build_root(engine)
 
 
 def write_project(rule_runner: RuleRunner, pyproject: str = PYPROJECT, build: str = "") -> None:

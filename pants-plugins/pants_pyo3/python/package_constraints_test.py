@@ -25,6 +25,7 @@ from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
     crate_files,
+    emptied_build_root,
     plugin_rule_runner,
     rule_runner_env,
 )
@@ -33,14 +34,19 @@ ABI3_PY311 = '["extension-module", "abi3-py311"]'
 SOURCES = Address("src/python/demo", relative_file_path="__init__.py")
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    rule_runner = plugin_rule_runner(
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
+    return plugin_rule_runner(
         QueryRule(Addresses, [DependenciesRequest]),
         QueryRule(TransitiveTargets, [TransitiveTargetsRequest]),
         QueryRule(Pyo3ExtensionBuildPlan, [Pyo3ExtensionBuildsRequest]),
         QueryRule(PythonSetup, []),
     )
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    rule_runner = emptied_build_root(engine)
     # The repo's default through the environment: as a flag it would override targets' own.
     rule_runner.set_options(
         list(RULE_RUNNER_GLOBAL_ARGS),

@@ -27,6 +27,7 @@ from pants_pyo3.testutil import (
     INLINE_PYMODULE_RS,
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
+    emptied_build_root,
     example_cargo_lock,
     inline_module_crate_files,
     plugin_rule_runner,
@@ -78,13 +79,18 @@ def package(generate_stubs: str = "True", **files: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    rule_runner = plugin_rule_runner(
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
+    return plugin_rule_runner(
         QueryRule(Pyo3Stubs, [Pyo3StubsRequest]),
         QueryRule(GeneratedSources, [GeneratePythonFromPyo3Request]),
         QueryRule(DigestContents, [Digest]),
     )
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    rule_runner = emptied_build_root(engine)
     rule_runner.set_options(
         [*RULE_RUNNER_GLOBAL_ARGS, shared_named_caches_arg()],
         env=rule_runner_env(),

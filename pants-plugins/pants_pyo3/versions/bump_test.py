@@ -10,7 +10,7 @@ import pytest
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import GoalRuleResult, RuleRunner, engine_error
 from pants_pyo3.errors import InconsistentVersionsError, Pyo3VersionBumpError
-from pants_pyo3.testutil import crate_files, plugin_rule_runner
+from pants_pyo3.testutil import crate_files, emptied_build_root, plugin_rule_runner
 from pants_pyo3.versions.bump import (
     Pyo3BumpVersionGoal,
     VersionPart,
@@ -58,9 +58,14 @@ DIST_BUILD = dedent(
 )
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
     return plugin_rule_runner()
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    return emptied_build_root(engine)
 
 
 def write_repo(rule_runner: RuleRunner, init_version: str = "0.1.0") -> dict[str, str]:

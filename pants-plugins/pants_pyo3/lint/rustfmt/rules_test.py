@@ -14,15 +14,21 @@ from pants_pyo3.lint.rustfmt.rules import _ancestor_dirs, _crate_edition
 from pants_pyo3.testutil import (
     RULE_RUNNER_ENV_INHERIT,
     RULE_RUNNER_GLOBAL_ARGS,
+    emptied_build_root,
     plugin_rule_runner,
     rule_runner_env,
 )
 from pants_pyo3.toolchain.rust import RustComponent, RustComponentRequest
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
+@pytest.fixture(scope="module")
+def engine() -> RuleRunner:
     return plugin_rule_runner(QueryRule(RustComponent, [RustComponentRequest]))
+
+
+@pytest.fixture
+def rule_runner(engine: RuleRunner) -> RuleRunner:
+    return emptied_build_root(engine)
 
 
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:
